@@ -1,0 +1,157 @@
+/**
+ * The document catalogue: which documents a community has, and who may read or write each.
+ *
+ * A CRDT replicates every field of a document to everyone who opens it, so the relay's unit
+ * of access is the document (brief, principle 2). Each document holds only what all of its
+ * readers may see. Access is decided from the document's name and the signed user claims
+ * alone, so the relay needs no schema and no lookup to decide.
+ *
+ * Names (all ASCII, `/`-separated, usable as a y-websocket room and in a URL path):
+ *   community/<cid>/public                     kind `public`   territory, buildings, notices: every member of the community reads
+ *   community/<cid>/roster/<gridId>/<bldId>    kind `roster`   households and people of one building (personal data)
+ *   community/<cid>/cases                      kind `cases`    the case board (no personal data)
+ *   community/<cid>/office                     kind `office`   the office's own records and settings
+ *   community/<cid>/contact/<userId>           kind `contact`  one resident's private details, shared with the office alone
+ *   community/<cid>/meeting/<meetingId>        kind `meeting`  one council meeting (agenda, minutes)
+ *   bench/<anything>                           kind `bench`    load tests; only when the relay runs with BENCH=1
+ */
+
+export const ROLES = ['secretary', 'staff', 'gridworker', 'buildinghead', 'resident', 'department'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const DOC_KINDS = ['public', 'roster', 'cases', 'office', 'contact', 'meeting', 'bench'] as const;
+export type DocKind = (typeof DOC_KINDS)[number];
+
+export type Mode = 'read' | 'write';
+
+/** What a signed token says about its user; nothing else decides access. */
+export interface UserClaims {
+	id: string;
+	username: string;
+	name: string;
+	role: Role;
+	communityId: string;
+	/** grids a grid worker works (gridworker only) */
+	gridIds?: string[];
+	/** buildings a building head keeps (buildinghead only) */
+	buildingIds?: string[];
+	departmentId?: string;
+}
+
+export interface DocRef {
+	name: string;
+	kind: DocKind;
+	mode: Mode;
+}
+
+export interface ParsedDocName {
+	kind: DocKind;
+	communityId?: string;
+	gridId?: string;
+	buildingId?: string;
+	userId?: string;
+	meetingId?: string;
+}
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const isId = (s: string | undefined): s is string => s !== undefined && ID.test(s);
+
+/** Parse a document name; undefined for anything the catalogue does not know. */
+export function parseDocName(name: string): ParsedDocName | undefined {
+	if (name.length > 200) return undefined;
+	const p = name.split('/');
+	if (p[0] === 'bench') {
+		return p.length >= 2 && p.slice(1).every(isId) ? { kind: 'bench' } : undefined;
+	}
+	if (p[0] !== 'community' || !isId(p[1])) return undefined;
+	const communityId = p[1];
+	switch (p[2]) {
+		case 'public':
+		case 'cases':
+		case 'office':
+			return p.length === 3 ? { kind: p[2], communityId } : undefined;
+		case 'roster':
+			return p.length === 5 && isId(p[3]) && isId(p[4])
+				? { kind: 'roster', communityId, gridId: p[3], buildingId: p[4] }
+				: undefined;
+		case 'contact':
+			return p.length === 4 && isId(p[3]) ? { kind: 'contact', communityId, userId: p[3] } : undefined;
+		case 'meeting':
+			return p.length === 4 && isId(p[3]) ? { kind: 'meeting', communityId, meetingId: p[3] } : undefined;
+		default:
+			return undefined;
+	}
+}
+
+export const docName = {
+	public: (cid: string) => `community/${cid}/public`,
+	cases: (cid: string) => `community/${cid}/cases`,
+	office: (cid: string) => `community/${cid}/office`,
+	roster: (cid: string, gridId: string, buildingId: string) => `community/${cid}/roster/${gridId}/${buildingId}`,
+	contact: (cid: string, userId: string) => `community/${cid}/contact/${userId}`,
+	meeting: (cid: string, meetingId: string) => `community/${cid}/meeting/${meetingId}`
+};
+
+export interface AccessOptions {
+	/** BENCH=1 on the relay: the demo secretary may open and write `bench/*`. */
+	bench?: boolean;
+}
+
+const OFFICE: readonly Role[] = ['secretary', 'staff'];
+
+/**
+ * The one access rule. Returns the mode the user gets on the document, or null when the
+ * document must not even be opened. Pure: the relay and the client both call it.
+ */
+export function accessFor(user: UserClaims, name: string, opts: AccessOptions = {}): Mode | null {
+	const doc = parseDocName(name);
+	if (!doc) return null;
+	if (doc.kind === 'bench') return opts.bench && user.role === 'secretary' ? 'write' : null;
+	if (doc.communityId !== user.communityId) return null;
+	const office = OFFICE.includes(user.role);
+	switch (doc.kind) {
+		case 'public':
+			// Every member of the community reads; those who keep the territory write.
+			return office || user.role === 'gridworker' ? 'write' : 'read';
+		case 'roster':
+			if (office) return 'write';
+			if (user.role === 'gridworker') return user.gridIds?.includes(doc.gridId!) ? 'write' : null;
+			if (user.role === 'buildinghead') return user.buildingIds?.includes(doc.buildingId!) ? 'write' : null;
+			return null;
+		case 'cases':
+			// Cases carry no personal data; residents follow theirs through their contact document.
+			return office || user.role === 'gridworker' || user.role === 'department' ? 'write' : null;
+		case 'office':
+			if (office) return 'write';
+			return user.role === 'gridworker' ? 'read' : null;
+		case 'contact':
+			if (office) return 'write';
+			return user.role === 'resident' && user.id === doc.userId ? 'write' : null;
+		case 'meeting':
+			// Residents read published meetings; the office edits (council members arrive with issue 5).
+			return office ? 'write' : user.role === 'department' ? null : 'read';
+	}
+	return null;
+}
+
+/** The documents every user of a community has, whether or not they exist on the relay yet. */
+export function wellKnownDocs(user: UserClaims): string[] {
+	const cid = user.communityId;
+	const names = [docName.public(cid), docName.cases(cid), docName.office(cid)];
+	if (user.role === 'resident') names.push(docName.contact(cid, user.id));
+	return names;
+}
+
+/** Filter candidate names (well-known ones and those the relay stores) to what the user may open. */
+export function docsFor(user: UserClaims, candidates: Iterable<string>, opts: AccessOptions = {}): DocRef[] {
+	const seen = new Set<string>();
+	const out: DocRef[] = [];
+	for (const name of [...wellKnownDocs(user), ...candidates]) {
+		if (seen.has(name)) continue;
+		seen.add(name);
+		const mode = accessFor(user, name, opts);
+		const parsed = parseDocName(name);
+		if (mode && parsed && parsed.kind !== 'bench') out.push({ name, kind: parsed.kind, mode });
+	}
+	return out.sort((a, b) => a.name.localeCompare(b.name));
+}
