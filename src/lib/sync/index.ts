@@ -1,0 +1,3 @@
+export * from './session';
+export * from './synced-doc';
+export * from './workspace';

@@ -1,0 +1,121 @@
+/**
+ * All documents a signed-in person works with on this device, and their combined status.
+ */
+import type { DocRef } from '$lib/model/catalogue';
+import type { Session } from './session';
+import { SyncedDoc, type DocStatus, type SyncState } from './synced-doc';
+
+export interface WorkspaceStatus {
+	state: SyncState;
+	unconfirmed: number;
+	docs: number;
+	loaded: number;
+}
+
+// The header shows the worst state over all documents.
+const RANK: Record<SyncState, number> = { synced: 0, syncing: 1, connecting: 2, offline: 3, denied: 4 };
+
+export function defaultRelayUrl(): string {
+	return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/sync`;
+}
+
+export class Workspace {
+	readonly docs = new Map<string, SyncedDoc>();
+	readonly relayUrl: string;
+	#token: string;
+	#listeners = new Set<(s: WorkspaceStatus) => void>();
+	#unsubs: Array<() => void> = [];
+	#onOnline = () => this.docs.forEach((d) => d.connect());
+	#onOffline = () => this.docs.forEach((d) => d.disconnect());
+	#scheduled = false;
+
+	constructor(
+		readonly session: Session,
+		opts: { relayUrl?: string } = {}
+	) {
+		this.relayUrl = opts.relayUrl ?? defaultRelayUrl();
+		this.#token = session.token;
+		for (const ref of session.docs) this.ensure(ref);
+		if (typeof window !== 'undefined') {
+			// The browser knows first when the network goes; don't wait for a socket timeout.
+			window.addEventListener('online', this.#onOnline);
+			window.addEventListener('offline', this.#onOffline);
+		}
+	}
+
+	get(name: string): SyncedDoc | undefined {
+		return this.docs.get(name);
+	}
+
+	ensure(ref: DocRef): SyncedDoc {
+		let d = this.docs.get(ref.name);
+		if (!d) {
+			d = new SyncedDoc(ref, this.session.user.id, {
+				relayUrl: this.relayUrl,
+				token: this.#token,
+				connect: typeof navigator === 'undefined' || navigator.onLine !== false
+			});
+			this.docs.set(ref.name, d);
+			this.#unsubs.push(d.subscribe(() => this.#emit()));
+		}
+		return d;
+	}
+
+	setToken(token: string): void {
+		this.#token = token;
+		this.docs.forEach((d) => d.setToken(token));
+	}
+
+	get status(): WorkspaceStatus {
+		let state: SyncState = 'synced';
+		let unconfirmed = 0;
+		let loaded = 0;
+		for (const d of this.docs.values()) {
+			const s: DocStatus = d.status;
+			if (RANK[s.state] > RANK[state]) state = s.state;
+			unconfirmed += s.unconfirmed;
+			if (s.loaded) loaded++;
+		}
+		return { state, unconfirmed, docs: this.docs.size, loaded };
+	}
+
+	subscribe(cb: (s: WorkspaceStatus) => void): () => void {
+		this.#listeners.add(cb);
+		cb(this.status);
+		return () => this.#listeners.delete(cb);
+	}
+
+	// Many documents change status together (going offline): tell listeners once per tick.
+	#emit(): void {
+		if (this.#scheduled) return;
+		this.#scheduled = true;
+		queueMicrotask(() => {
+			this.#scheduled = false;
+			const s = this.status;
+			for (const cb of this.#listeners) cb(s);
+		});
+	}
+
+	/** Resolves when every document's local writes are on disk. */
+	async whenSaved(): Promise<void> {
+		await Promise.all([...this.docs.values()].map((d) => d.whenSaved()));
+	}
+
+	async close(): Promise<void> {
+		if (typeof window !== 'undefined') {
+			window.removeEventListener('online', this.#onOnline);
+			window.removeEventListener('offline', this.#onOffline);
+		}
+		this.#unsubs.forEach((u) => u());
+		this.#listeners.clear();
+		await Promise.all([...this.docs.values()].map((d) => d.destroy()));
+		this.docs.clear();
+	}
+
+	/** Sign-out on a shared device: remove this person's local copies. */
+	async clearLocal(): Promise<void> {
+		this.#unsubs.forEach((u) => u());
+		await Promise.all([...this.docs.values()].map((d) => d.clearLocal()));
+		this.docs.clear();
+	}
+}
