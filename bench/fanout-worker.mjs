@@ -1,0 +1,153 @@
+/**
+ * One fan-out run, in its own process (forked by scripts/bench.mjs): 1 writer and R readers on
+ * one fresh document of one server. The writer makes N small edits, each a Y.Map set of
+ * { i, t } where t = performance.now() just before the edit; writer and readers share this
+ * process, so they share the monotonic clock. Every reader stamps each edit's arrival.
+ *
+ * argv[2]: JSON { server: {wsUrl, token, pid}, room, readers, edits, intervalMs, settleMs,
+ *                 clientKind: 'provider'|'raw', confirm, connectConcurrency }
+ * Sends one message { ok, result | error } to the parent and exits.
+ */
+import * as Y from 'yjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { makeProvider, whenSynced, RawReader, pool } from './lib/clients.mjs';
+import { readCpuMs } from './lib/servers.mjs';
+
+const cfg = JSON.parse(process.argv[2]);
+const { server, room, readers: R, edits: N, intervalMs, settleMs, clientKind, confirm } = cfg;
+
+async function run() {
+	const expected = R * N;
+	const got = new Uint8Array(expected); // got[reader * N + edit]
+	const latencies = [];
+	let duplicates = 0;
+	let received = 0;
+	const sendAt = new Float64Array(N).fill(NaN); // by the writer's clock (one item per edit)
+
+	const record = (reader, edit, now, t) => {
+		if (edit < 0 || edit >= N || Number.isNaN(t)) return;
+		const k = reader * N + edit;
+		if (got[k]) {
+			duplicates++;
+			return;
+		}
+		got[k] = 1;
+		received++;
+		latencies.push(now - t);
+	};
+
+	// The writer's document exists first so the raw readers know its client id.
+	const writerDoc = new Y.Doc();
+	const writerId = writerDoc.clientID;
+	const confirmLatencies = [];
+	let confirmedUpTo = 0;
+	const onConfirmed = (sv) => {
+		const now = performance.now();
+		const clock = Y.decodeStateVector(sv).get(writerId) ?? 0;
+		for (; confirmedUpTo < Math.min(clock, N); confirmedUpTo++) {
+			if (!Number.isNaN(sendAt[confirmedUpTo])) confirmLatencies.push(now - sendAt[confirmedUpTo]);
+		}
+	};
+
+	// --- readers ---
+	const tConnect0 = performance.now();
+	const readerObjs = await pool(
+		Array.from({ length: R }, (_, i) => i),
+		cfg.connectConcurrency ?? 50,
+		async (r) => {
+			if (clientKind === 'provider') {
+				const doc = new Y.Doc();
+				const map = doc.getMap('fanout');
+				map.observe((ev) => {
+					const now = performance.now();
+					for (const key of ev.keysChanged) {
+						const v = map.get(key);
+						if (v && typeof v === 'object') record(r, v.i, now, v.t);
+					}
+				});
+				const p = makeProvider(server, room, doc, { confirm });
+				await whenSynced(p, 30000, `reader ${r}`);
+				return { close: () => (p.destroy(), doc.destroy()) };
+			}
+			const reader = new RawReader(server, room, {
+				confirm,
+				onUpdate: (update, now) => {
+					const meta = Y.parseUpdateMeta(update);
+					const to = meta.to.get(writerId);
+					if (to === undefined) return;
+					const from = meta.from.get(writerId) ?? 0;
+					for (let c = from; c < to; c++) record(r, c, now, sendAt[c]);
+				}
+			});
+			const timeout = setTimeout(() => reader._reject(new Error(`reader ${r} not synced within 30000 ms`)), 30000);
+			try {
+				await reader.whenSynced;
+			} finally {
+				clearTimeout(timeout);
+			}
+			return { close: () => reader.close() };
+		}
+	);
+	const connectMs = performance.now() - tConnect0;
+
+	// --- writer ---
+	const writer = makeProvider(server, room, writerDoc, { confirm, onConfirmed });
+	await whenSynced(writer, 30000, 'writer');
+	const wmap = writerDoc.getMap('fanout');
+	await sleep(300); // let the connection burst settle
+
+	const cpu0 = process.cpuUsage();
+	const srvCpu0 = readCpuMs(server.pid);
+	const t0 = performance.now();
+	for (let i = 0; i < N; i++) {
+		const due = t0 + i * intervalMs;
+		const wait = due - performance.now();
+		if (wait > 1) await sleep(wait);
+		const clock = Y.getState(writerDoc, writerId);
+		const t = performance.now();
+		sendAt[clock] = t;
+		wmap.set(`e${i}`, { i, t });
+	}
+	const tLast = performance.now();
+	const settleDeadline = tLast + settleMs;
+	while (performance.now() < settleDeadline && (received < expected || (confirm && server.confirms && confirmedUpTo < N))) {
+		await sleep(10);
+	}
+	const tEnd = performance.now();
+	const cpu1 = process.cpuUsage(cpu0);
+	const srvCpu1 = readCpuMs(server.pid);
+	const wallMs = tEnd - t0;
+
+	writer.destroy();
+	writerDoc.destroy();
+	for (const o of readerObjs) o.close();
+
+	return {
+		readers: R,
+		edits: N,
+		expected,
+		received,
+		lost: expected - received,
+		duplicates,
+		connectMs,
+		editSpanMs: tLast - t0,
+		wallMs,
+		drainMs: tEnd - tLast,
+		clientCpuMs: (cpu1.user + cpu1.system) / 1000,
+		clientCpuPct: ((cpu1.user + cpu1.system) / 1000 / wallMs) * 100,
+		serverCpuMs: srvCpu1 - srvCpu0,
+		serverCpuPct: ((srvCpu1 - srvCpu0) / wallMs) * 100,
+		latencies: latencies.map((x) => Math.round(x * 1000) / 1000),
+		confirmLatencies: confirmLatencies.map((x) => Math.round(x * 1000) / 1000),
+		confirmed: confirmedUpTo
+	};
+}
+
+const hardTimeout = setTimeout(() => {
+	process.send?.({ ok: false, error: 'fan-out worker timed out' }, () => process.exit(1));
+}, (cfg.hardTimeoutMs ?? 180000)).unref();
+
+run().then(
+	(result) => process.send({ ok: true, result }, () => process.exit(0)),
+	(err) => process.send({ ok: false, error: String(err?.stack ?? err) }, () => process.exit(1))
+).finally(() => clearTimeout(hardTimeout));

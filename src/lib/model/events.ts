@@ -1,0 +1,464 @@
+/**
+ * The append-only event log behind cases, meetings and volunteer shifts (brief, principle 3).
+ *
+ * State that people act on is never stored: a document keeps a `Y.Array` named `events` of
+ * plain JSON events, and one pure function (`replay`) folds them into the current state the
+ * same way on every device. Events are immutable JSON values in the array, not Y types:
+ * nobody edits an event, and a plain value costs a fraction of a Y.Map.
+ *
+ * Order is (at, id): `at` is a hybrid logical clock string (hlc.ts), so an event sorts after
+ * every event its device had seen when it was made; `id` breaks the (never expected) tie.
+ * The same event delivered twice (a retry, a relay that forwards twice) is replayed once.
+ *
+ * Two people acting on one subject while apart (two dispatches; a close against a reopen)
+ * both leave events. The reducer sees them in the common order and may return conflicts
+ * beside the state: the result is deterministic and the conflict is visible for a person to
+ * settle. Nothing is dropped silently: an event the reducer throws on, and an id reused
+ * for a different event, are conflicts too; a malformed entry is reported through `onInvalid`.
+ */
+import * as Y from 'yjs';
+import { ROLES, type Role } from './catalogue';
+import { compareHlc, isHlc, type Clock } from './hlc';
+
+export interface DomainEvent<D = unknown> {
+	/** unique, random; the same id means the same event */
+	id: string;
+	/** HLC timestamp string of the device that made it */
+	at: string;
+	/** the person who acted, never a device */
+	actor: string;
+	/** the role the person acted in */
+	role: Role;
+	/** what happened, e.g. `dispatch` (glossary identifiers) */
+	type: string;
+	/** what it happened to, e.g. a case id */
+	subject: string;
+	data: D;
+	/**
+	 * Optional: the id of the latest event on this subject the actor had seen when acting
+	 * (the subject's `head`). A reducer compares it with its own head to tell an action taken
+	 * on a stale view (concurrently with another) from one taken in sequence.
+	 */
+	prev?: string;
+}
+
+export const EVENTS_ARRAY = 'events';
+
+export function eventsOf(doc: Y.Doc): Y.Array<DomainEvent> {
+	return doc.getArray<DomainEvent>(EVENTS_ARRAY);
+}
+
+const KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+function isJson(v: unknown, depth = 0): boolean {
+	if (depth > 32) return false;
+	if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+	if (typeof v === 'number') return Number.isFinite(v);
+	if (Array.isArray(v)) return v.every((x) => isJson(x, depth + 1));
+	if (typeof v === 'object') {
+		const proto = Object.getPrototypeOf(v);
+		if (proto !== Object.prototype && proto !== null) return false;
+		return Object.values(v as object).every((x) => isJson(x, depth + 1));
+	}
+	return false;
+}
+
+/** Entries already found well-formed. Events are immutable and Yjs hands out the same objects. */
+const checked = new WeakSet<object>();
+
+/** Why `x` is not a well-formed event, or undefined when it is one. */
+export function eventProblem(x: unknown): string | undefined {
+	if (typeof x !== 'object' || x === null || Array.isArray(x)) return 'not an object';
+	if (checked.has(x)) return undefined;
+	const p = checkEvent(x);
+	if (!p) checked.add(x);
+	return p;
+}
+
+function checkEvent(x: object): string | undefined {
+	const e = x as Record<string, unknown>;
+	for (const k of ['id', 'actor', 'subject'] as const) {
+		if (typeof e[k] !== 'string' || !KEY.test(e[k] as string)) return `${k} must be 1–128 characters of A–Z a–z 0–9 _ . : -`;
+	}
+	if (typeof e.type !== 'string' || !/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(e.type)) return 'type must be an identifier';
+	if (!isHlc(e.at)) return 'at must be an HLC timestamp';
+	if (!(ROLES as readonly unknown[]).includes(e.role)) return `role must be one of ${ROLES.join(', ')}`;
+	if (e.prev !== undefined && (typeof e.prev !== 'string' || !KEY.test(e.prev))) return 'prev must be an event id';
+	if (!('data' in e) || !isJson(e.data)) return 'data must be a JSON value';
+	return undefined;
+}
+
+export function isDomainEvent(x: unknown): x is DomainEvent {
+	return eventProblem(x) === undefined;
+}
+
+/** Append one event to the document's log, in its own transaction. Throws on a malformed event. */
+export function appendEvent<D>(doc: Y.Doc, event: DomainEvent<D>, origin?: unknown): DomainEvent<D> {
+	const problem = eventProblem(event);
+	if (problem) throw new TypeError(`cannot append event ${JSON.stringify(event.id)}: ${problem}`);
+	// A copy with a fixed key order, so the stored value never aliases the caller's object.
+	const stored: DomainEvent<D> = {
+		id: event.id,
+		at: event.at,
+		actor: event.actor,
+		role: event.role,
+		type: event.type,
+		subject: event.subject,
+		data: structuredCloneJson(event.data),
+		...(event.prev !== undefined ? { prev: event.prev } : {})
+	};
+	doc.transact(() => eventsOf(doc).push([stored as DomainEvent]), origin);
+	return stored;
+}
+
+function structuredCloneJson<T>(v: T): T {
+	return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+}
+
+/** A random event id (128 bits as 32 hex digits) from the platform's crypto. */
+export function randomEventId(): string {
+	const b = new Uint8Array(16);
+	globalThis.crypto.getRandomValues(b);
+	return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/** Make an event stamped by `clock`, with a random id unless one is given. */
+export function newEvent<D>(clock: Clock, fields: Omit<DomainEvent<D>, 'id' | 'at'> & { id?: string }): DomainEvent<D> {
+	const { id, ...rest } = fields;
+	return { id: id ?? randomEventId(), at: clock.now(), ...rest } as DomainEvent<D>;
+}
+
+/** JSON with object keys sorted: equal values give equal strings. */
+export function canonicalJson(v: unknown): string {
+	if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+	if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+	const keys = Object.keys(v as object)
+		.filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+		.sort();
+	return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+/** The replay order: (at, id), then the content itself, so even a forged twin has a fixed place. */
+export function compareEvents(a: DomainEvent, b: DomainEvent): number {
+	if (a === b) return 0;
+	const c = compareHlc(a.at, b.at);
+	if (c !== 0) return c;
+	if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+	const x = canonicalJson(a);
+	const y = canonicalJson(b);
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+// ---- replay ----
+
+export interface Conflict {
+	/** what kind, e.g. `double-dispatch`, `close-vs-reopen`; the framework adds `duplicate-id` and `reducer-error` */
+	kind: string;
+	/** the events involved, in replay order */
+	events: string[];
+	detail?: unknown;
+}
+
+export interface Reduced<S> {
+	state: S;
+	conflicts?: Conflict[];
+}
+
+/**
+ * Fold one event into a subject's state. Must be pure and must not mutate `state` or `event`:
+ * return a new state. `head` is the id of the last event applied before this one (for `prev`).
+ */
+export type Reducer<S> = (state: S, event: DomainEvent, ctx: { subject: string; head: string | undefined }) => Reduced<S>;
+
+export type Init<S> = S | ((subject: string) => S);
+
+/** The replayed state of one subject. A new object whenever the subject changes. */
+export interface Folded<S> {
+	subject: string;
+	state: S;
+	conflicts: Conflict[];
+	/** events applied */
+	count: number;
+	/** id and time of the last event: what an actor quotes as `prev` */
+	head: string;
+	headAt: string;
+}
+
+export interface ReplayOptions {
+	onInvalid?: (entry: unknown, problem: string) => void;
+}
+
+const initial = <S>(init: Init<S>, subject: string): S =>
+	typeof init === 'function' ? (init as (s: string) => S)(subject) : init;
+
+function step<S>(reducer: Reducer<S>, state: S, e: DomainEvent, subject: string, head: string | undefined, out: Conflict[]): S {
+	try {
+		const r = reducer(state, e, { subject, head });
+		if (r.conflicts) out.push(...r.conflicts);
+		return r.state;
+	} catch (err) {
+		out.push({ kind: 'reducer-error', events: [e.id], detail: err instanceof Error ? err.message : String(err) });
+		return state;
+	}
+}
+
+function duplicateConflicts(winners: readonly DomainEvent[], losersOf: (id: string) => readonly DomainEvent[] | undefined): Conflict[] {
+	const out: Conflict[] = [];
+	for (const w of winners) {
+		for (const l of losersOf(w.id) ?? []) {
+			out.push({ kind: 'duplicate-id', events: [w.id], detail: { kept: { at: w.at, subject: w.subject }, other: { at: l.at, subject: l.subject, type: l.type } } });
+		}
+	}
+	return out;
+}
+
+function fold<S>(subject: string, sorted: readonly DomainEvent[], reducer: Reducer<S>, init: Init<S>): { state: S; conflicts: Conflict[] } {
+	let state = initial(init, subject);
+	const conflicts: Conflict[] = [];
+	let head: string | undefined;
+	for (const e of sorted) {
+		state = step(reducer, state, e, subject, head, conflicts);
+		head = e.id;
+	}
+	return { state, conflicts };
+}
+
+/**
+ * Replay a log: validate, order by (at, id), keep one event per id, and fold each subject's
+ * events into its state. Pure; the input order does not matter.
+ */
+export function replay<S>(events: Iterable<unknown>, reducer: Reducer<S>, init: Init<S>, opts: ReplayOptions = {}): Map<string, Folded<S>> {
+	const valid: DomainEvent[] = [];
+	for (const x of events) {
+		const p = eventProblem(x);
+		if (p) opts.onInvalid?.(x, p);
+		else valid.push(x as DomainEvent);
+	}
+	valid.sort(compareEvents);
+	const kept = new Map<string, DomainEvent>();
+	const losers = new Map<string, DomainEvent[]>();
+	const bySubject = new Map<string, DomainEvent[]>();
+	for (const e of valid) {
+		const w = kept.get(e.id);
+		if (!w) {
+			kept.set(e.id, e);
+			let list = bySubject.get(e.subject);
+			if (!list) bySubject.set(e.subject, (list = []));
+			list.push(e);
+		} else if (!sameEvent(w, e)) {
+			const ls = losers.get(e.id) ?? [];
+			if (!ls.some((l) => sameEvent(l, e))) ls.push(e);
+			losers.set(e.id, ls);
+		}
+	}
+	const out = new Map<string, Folded<S>>();
+	for (const subject of [...bySubject.keys()].sort()) {
+		const list = bySubject.get(subject)!;
+		const { state, conflicts } = fold(subject, list, reducer, init);
+		conflicts.push(...duplicateConflicts(list, (id) => losers.get(id)));
+		const last = list[list.length - 1];
+		out.set(subject, { subject, state, conflicts, count: list.length, head: last.id, headAt: last.at });
+	}
+	return out;
+}
+
+function sameEvent(a: DomainEvent, b: DomainEvent): boolean {
+	return a === b || canonicalJson(a) === canonicalJson(b);
+}
+
+/** Every conflict of a replay, with its subject. */
+export function allConflicts<S>(folded: Iterable<Folded<S>>): Array<Conflict & { subject: string }> {
+	const out: Array<Conflict & { subject: string }> = [];
+	for (const f of folded) for (const c of f.conflicts) out.push({ ...c, subject: f.subject });
+	return out;
+}
+
+// ---- incremental replay ----
+
+interface Track<S> {
+	/** kept events of this subject, in replay order */
+	events: DomainEvent[];
+	/** how many of `events` are folded into `state` */
+	applied: number;
+	state: S;
+	conflicts: Conflict[];
+	/** an event arrived before the applied ones, or one was replaced: fold again from init */
+	dirty: boolean;
+	/** the duplicate-id conflicts changed */
+	dupChanged: boolean;
+}
+
+function lowerBound(list: readonly DomainEvent[], e: DomainEvent): number {
+	let lo = 0;
+	let hi = list.length;
+	while (lo < hi) {
+		const mid = (lo + hi) >>> 1;
+		if (compareEvents(list[mid], e) < 0) lo = mid + 1;
+		else hi = mid;
+	}
+	return lo;
+}
+
+/**
+ * The same result as `replay`, kept up to date batch by batch: only the subjects a batch
+ * touches are folded again, and only from the first event that changed. An event that sorts
+ * after everything applied is folded onto the current state; one that sorts earlier (a late
+ * arrival from a device that was offline) makes its subject fold again from the start.
+ */
+export class Replayer<S> {
+	readonly #reducer: Reducer<S>;
+	readonly #init: Init<S>;
+	readonly #opts: ReplayOptions;
+	#tracks = new Map<string, Track<S>>();
+	#byId = new Map<string, { winner: DomainEvent; losers: DomainEvent[] }>();
+	#folded = new Map<string, Folded<S>>();
+	/** how many subjects were folded from the start (for tests and statistics) */
+	refolds = 0;
+
+	constructor(reducer: Reducer<S>, init: Init<S>, opts: ReplayOptions = {}) {
+		this.#reducer = reducer;
+		this.#init = init;
+		this.#opts = opts;
+	}
+
+	/** Current state per subject (a live view: do not keep it across `add`, copy it). */
+	get subjects(): ReadonlyMap<string, Folded<S>> {
+		return this.#folded;
+	}
+
+	get(subject: string): Folded<S> | undefined {
+		return this.#folded.get(subject);
+	}
+
+	/** The same map `replay` would return for every event added so far (sorted by subject). */
+	snapshot(): Map<string, Folded<S>> {
+		return new Map([...this.#folded.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+	}
+
+	reset(): void {
+		this.#tracks.clear();
+		this.#byId.clear();
+		this.#folded.clear();
+	}
+
+	#track(subject: string): Track<S> {
+		let t = this.#tracks.get(subject);
+		if (!t) {
+			t = { events: [], applied: 0, state: initial(this.#init, subject), conflicts: [], dirty: false, dupChanged: false };
+			this.#tracks.set(subject, t);
+		}
+		return t;
+	}
+
+	#insert(e: DomainEvent): void {
+		const t = this.#track(e.subject);
+		const i = lowerBound(t.events, e);
+		t.events.splice(i, 0, e);
+		if (i < t.applied) t.dirty = true;
+	}
+
+	#remove(e: DomainEvent): void {
+		const t = this.#track(e.subject);
+		const i = t.events.indexOf(e);
+		if (i >= 0) {
+			t.events.splice(i, 1);
+			if (i < t.applied) t.dirty = true;
+			else if (t.events.length === 0) t.dirty = true;
+		}
+	}
+
+	/** Add a batch of log entries (in any order, duplicates welcome); returns the subjects that changed. */
+	add(entries: Iterable<unknown>): Set<string> {
+		const touched = new Set<string>();
+		for (const x of entries) {
+			const p = eventProblem(x);
+			if (p) {
+				this.#opts.onInvalid?.(x, p);
+				continue;
+			}
+			const e = x as DomainEvent;
+			const known = this.#byId.get(e.id);
+			if (!known) {
+				this.#byId.set(e.id, { winner: e, losers: [] });
+				this.#insert(e);
+				touched.add(e.subject);
+				continue;
+			}
+			if (sameEvent(known.winner, e) || known.losers.some((l) => sameEvent(l, e))) continue;
+			const old = known.winner;
+			if (compareEvents(e, old) < 0) {
+				known.winner = e;
+				known.losers.push(old);
+				this.#remove(old);
+				this.#insert(e);
+				touched.add(old.subject);
+			} else {
+				known.losers.push(e);
+			}
+			known.losers.sort(compareEvents);
+			this.#track(known.winner.subject).dupChanged = true;
+			touched.add(known.winner.subject);
+		}
+		for (const subject of touched) this.#refresh(subject);
+		return touched;
+	}
+
+	#refresh(subject: string): void {
+		const t = this.#track(subject);
+		if (t.events.length === 0) {
+			this.#tracks.delete(subject);
+			this.#folded.delete(subject);
+			return;
+		}
+		if (t.dirty) {
+			t.state = initial(this.#init, subject);
+			t.conflicts = [];
+			t.applied = 0;
+			t.dirty = false;
+			this.refolds++;
+		}
+		for (; t.applied < t.events.length; t.applied++) {
+			const head = t.applied > 0 ? t.events[t.applied - 1].id : undefined;
+			t.state = step(this.#reducer, t.state, t.events[t.applied], subject, head, t.conflicts);
+		}
+		t.dupChanged = false;
+		const dups = duplicateConflicts(t.events, (id) => this.#byId.get(id)?.losers);
+		const last = t.events[t.events.length - 1];
+		this.#folded.set(subject, {
+			subject,
+			state: t.state,
+			conflicts: dups.length ? [...t.conflicts, ...dups] : t.conflicts.slice(),
+			count: t.events.length,
+			head: last.id,
+			headAt: last.at
+		});
+	}
+}
+
+/**
+ * Keep a replayer in step with a document's event log: everything already there, then every
+ * insertion. A deletion (which an append-only log never has) makes it start over.
+ * `onChange` receives the subjects that changed. Returns the function that stops following.
+ */
+export function followEvents<S>(doc: Y.Doc, replayer: Replayer<S>, onChange?: (subjects: Set<string>) => void): () => void {
+	const arr = eventsOf(doc);
+	const first = replayer.add(arr.toArray());
+	if (first.size) onChange?.(first);
+	const observer = (ev: Y.YArrayEvent<DomainEvent>) => {
+		const delta = ev.changes.delta;
+		let changed: Set<string>;
+		if (delta.some((d) => d.delete !== undefined)) {
+			const before = [...replayer.subjects.keys()];
+			replayer.reset();
+			changed = replayer.add(arr.toArray());
+			for (const s of before) changed.add(s);
+		} else {
+			const inserted: unknown[] = [];
+			for (const d of delta) if (Array.isArray(d.insert)) inserted.push(...d.insert);
+			changed = replayer.add(inserted);
+		}
+		if (changed.size) onChange?.(changed);
+	};
+	arr.observe(observer);
+	return () => arr.unobserve(observer);
+}

@@ -1,0 +1,98 @@
+/** Plain views of the public document (territory) and the writes people make to it. */
+import * as Y from 'yjs';
+import {
+	publicDoc,
+	readBuilding,
+	readCommunity,
+	readGrid,
+	setText,
+	type Building,
+	type CommunityInfo,
+	type Grid
+} from '$lib/model/schema';
+
+export interface Territory {
+	community: CommunityInfo | undefined;
+	grids: Grid[];
+	buildings: Building[];
+	gridById: Map<string, Grid>;
+	buildingById: Map<string, Building>;
+	buildingsByGrid: Map<string, Building[]>;
+}
+
+const collator = new Intl.Collator('zh-CN', { numeric: true });
+export const byName = <T extends { name: string; id: string }>(a: T, b: T) =>
+	collator.compare(a.name, b.name) || collator.compare(a.id, b.id);
+
+export function readTerritory(doc: Y.Doc): Territory {
+	const grids: Grid[] = [];
+	publicDoc.grids(doc).forEach((m, key) => {
+		if (m instanceof Y.Map) {
+			const g = readGrid(m);
+			grids.push({ ...g, id: g.id || key });
+		}
+	});
+	const buildings: Building[] = [];
+	publicDoc.buildings(doc).forEach((m, key) => {
+		if (m instanceof Y.Map) {
+			const b = readBuilding(m);
+			buildings.push({ ...b, id: b.id || key });
+		}
+	});
+	grids.sort(byName);
+	buildings.sort(byName);
+	const buildingsByGrid = new Map<string, Building[]>();
+	for (const b of buildings) {
+		const list = buildingsByGrid.get(b.gridId);
+		if (list) list.push(b);
+		else buildingsByGrid.set(b.gridId, [b]);
+	}
+	return {
+		community: readCommunity(doc),
+		grids,
+		buildings,
+		gridById: new Map(grids.map((g) => [g.id, g])),
+		buildingById: new Map(buildings.map((b) => [b.id, b])),
+		buildingsByGrid
+	};
+}
+
+/** The root types a territory view must observe. */
+export const territoryTypes = (doc: Y.Doc) => [
+	publicDoc.community(doc),
+	publicDoc.grids(doc),
+	publicDoc.buildings(doc)
+];
+
+// ---- writes: one transaction each, no origin, so the sync layer counts them as unconfirmed ----
+
+export type GridField = 'name' | 'notes';
+export type BuildingField = 'name' | 'address' | 'units' | 'floors' | 'notes';
+
+const TEXT = new Set(['notes']);
+
+function record(doc: Y.Doc, kind: 'grid' | 'building', id: string): Y.Map<unknown> | undefined {
+	const m = (kind === 'grid' ? publicDoc.grids(doc) : publicDoc.buildings(doc)).get(id);
+	return m instanceof Y.Map ? m : undefined;
+}
+
+/** Write one field of a grid or building; notes go through `setText` so concurrent edits interleave. */
+export function writeField(
+	doc: Y.Doc,
+	kind: 'grid' | 'building',
+	id: string,
+	field: GridField | BuildingField,
+	value: string | number
+): boolean {
+	const m = record(doc, kind, id);
+	if (!m) return false;
+	if (TEXT.has(field)) {
+		const t = m.get(field);
+		if (t instanceof Y.Text) setText(t, String(value));
+		else doc.transact(() => m.set(field, new Y.Text(String(value))));
+		return true;
+	}
+	if (m.get(field) === value) return true;
+	doc.transact(() => m.set(field, value));
+	return true;
+}

@@ -1,0 +1,132 @@
+/**
+ * The wire format: the stock y-websocket protocol (y-protocols sync and awareness) plus one
+ * relay-to-client message, `messageConfirmed` (docs/sync-protocol.md, rules R1–R4).
+ *
+ * Parsing is strict: every message from a client is decoded completely before anything acts on
+ * it, and anything that does not decode raises a ProtocolError naming the close code to use.
+ */
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import * as syncProtocol from 'y-protocols/sync';
+import * as Y from 'yjs';
+
+export const messageSync = 0;
+export const messageAwareness = 1;
+export const messageAuth = 2;
+export const messageQueryAwareness = 3;
+/** relay → client, only on connections opened with `confirm=1` */
+export const messageConfirmed = 100;
+
+/** 1002 protocol error (framing, varints, message types); 1007 payload that does not decode (a Yjs update). */
+export class ProtocolError extends Error {
+	constructor(
+		message: string,
+		readonly closeCode: 1002 | 1007
+	) {
+		super(message);
+	}
+}
+
+export type ClientMessage =
+	| { type: 'step1'; stateVector: Uint8Array }
+	| { type: 'step2'; update: Uint8Array }
+	| { type: 'update'; update: Uint8Array }
+	| { type: 'awareness'; update: Uint8Array }
+	| { type: 'queryAwareness' };
+
+/** Decode one client message (framing only; Yjs payloads are checked by `checkUpdate`). */
+export function parseClientMessage(data: Uint8Array): ClientMessage {
+	const d = decoding.createDecoder(data);
+	try {
+		const type = decoding.readVarUint(d);
+		switch (type) {
+			case messageSync: {
+				const syncType = decoding.readVarUint(d);
+				const payload = decoding.readVarUint8Array(d);
+				switch (syncType) {
+					case syncProtocol.messageYjsSyncStep1:
+						Y.decodeStateVector(payload); // throws on bad varints
+						return { type: 'step1', stateVector: payload };
+					case syncProtocol.messageYjsSyncStep2:
+						return { type: 'step2', update: payload };
+					case syncProtocol.messageYjsUpdate:
+						return { type: 'update', update: payload };
+					default:
+						throw new ProtocolError(`unknown sync message type ${syncType}`, 1002);
+				}
+			}
+			case messageAwareness:
+				return { type: 'awareness', update: decoding.readVarUint8Array(d) };
+			case messageQueryAwareness:
+				return { type: 'queryAwareness' };
+			default:
+				throw new ProtocolError(`unknown message type ${type}`, 1002);
+		}
+	} catch (e) {
+		if (e instanceof ProtocolError) throw e;
+		throw new ProtocolError(`message does not decode: ${e instanceof Error ? e.message : e}`, 1002);
+	}
+}
+
+/** Decode a Yjs update completely (structs and delete set) without touching any document. */
+export function checkUpdate(update: Uint8Array): void {
+	try {
+		Y.decodeUpdate(update);
+	} catch (e) {
+		throw new ProtocolError(`Yjs update does not decode: ${e instanceof Error ? e.message : e}`, 1007);
+	}
+}
+
+const frame = (write: (e: encoding.Encoder) => void): Uint8Array => {
+	const e = encoding.createEncoder();
+	write(e);
+	return encoding.toUint8Array(e);
+};
+
+export const encodeSyncStep1 = (stateVector: Uint8Array) =>
+	frame((e) => {
+		encoding.writeVarUint(e, messageSync);
+		encoding.writeVarUint(e, syncProtocol.messageYjsSyncStep1);
+		encoding.writeVarUint8Array(e, stateVector);
+	});
+
+export const encodeSyncStep2 = (update: Uint8Array) =>
+	frame((e) => {
+		encoding.writeVarUint(e, messageSync);
+		encoding.writeVarUint(e, syncProtocol.messageYjsSyncStep2);
+		encoding.writeVarUint8Array(e, update);
+	});
+
+export const encodeUpdate = (update: Uint8Array) =>
+	frame((e) => {
+		encoding.writeVarUint(e, messageSync);
+		encoding.writeVarUint(e, syncProtocol.messageYjsUpdate);
+		encoding.writeVarUint8Array(e, update);
+	});
+
+export const encodeAwareness = (update: Uint8Array) =>
+	frame((e) => {
+		encoding.writeVarUint(e, messageAwareness);
+		encoding.writeVarUint8Array(e, update);
+	});
+
+/**
+ * `varUint(100) varUint8Array(stateVector) varUint(acked)`: the relay's durable state vector, and
+ * how many sync step 2 / update messages of this connection are durable (R12–R14). A reader that
+ * only wants the state vector stops after it.
+ */
+export const encodeConfirmed = (stateVector: Uint8Array, acked: number) =>
+	frame((e) => {
+		encoding.writeVarUint(e, messageConfirmed);
+		encoding.writeVarUint8Array(e, stateVector);
+		encoding.writeVarUint(e, acked);
+	});
+
+/** Client side of `messageConfirmed` (tests and the sync client). */
+export function decodeConfirmed(data: Uint8Array): { stateVector: Map<number, number>; acked: number } | undefined {
+	const d = decoding.createDecoder(data);
+	if (decoding.readVarUint(d) !== messageConfirmed) return undefined;
+	const stateVector = Y.decodeStateVector(decoding.readVarUint8Array(d));
+	const acked = decoding.hasContent(d) ? decoding.readVarUint(d) : 0;
+	return { stateVector, acked };
+}

@@ -1,0 +1,251 @@
+/**
+ * Shared documents in memory ("rooms"): one Y.Doc and one awareness per document name, the
+ * connections that have it open, fan-out of updates, and confirmations after each commit.
+ * A room is loaded from SQLite when its first connection arrives and leaves memory when its last
+ * one leaves, once its writes are committed (R18).
+ */
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import { errorText, log } from './log';
+import {
+	ProtocolError,
+	checkUpdate,
+	encodeAwareness,
+	encodeConfirmed,
+	encodeSyncStep1,
+	encodeSyncStep2,
+	encodeUpdate
+} from './protocol';
+import type { Storage } from './storage';
+import { Writer } from './writer';
+
+/** What a room needs from a connection. */
+export interface Peer {
+	readonly confirm: boolean;
+	/** sync step 2 / update messages of this peer applied so far (all durable once committed) */
+	readonly acked: number;
+	send(message: Uint8Array): void;
+}
+
+const isEmptyStateVector = (sv: Uint8Array) => sv.length === 1 && sv[0] === 0;
+
+export class Room {
+	doc: Y.Doc;
+	readonly awareness: awarenessProtocol.Awareness;
+	/** each peer with the awareness client ids it controls */
+	readonly peers = new Map<Peer, Set<number>>();
+	#capture: Uint8Array[] | null = null;
+	#step1: Uint8Array | undefined;
+	#fullStep2: Uint8Array | undefined;
+	#stateVector: Uint8Array | undefined;
+
+	constructor(
+		readonly name: string,
+		private readonly storage: Storage,
+		private readonly writer: Writer
+	) {
+		// Awareness lives on its own tiny doc, so a rebuilt document (see apply) keeps it.
+		this.awareness = new awarenessProtocol.Awareness(new Y.Doc());
+		this.awareness.setLocalState(null);
+		this.awareness.on('update', this.#onAwareness);
+		this.doc = this.#load();
+	}
+
+	/** Durable state plus anything queued but not yet committed. */
+	#load(): Y.Doc {
+		const doc = new Y.Doc();
+		const stored = this.storage.loadDoc(this.name);
+		if (stored) Y.applyUpdate(doc, stored);
+		for (const u of this.writer.pendingFor(this.name)) Y.applyUpdate(doc, u);
+		doc.on('update', this.#onUpdate);
+		return doc;
+	}
+
+	#onUpdate = (update: Uint8Array, origin: unknown) => {
+		this.#step1 = this.#fullStep2 = this.#stateVector = undefined;
+		if (this.#capture) this.#capture.push(update);
+		else this.#accept(update, origin);
+	};
+
+	#accept(update: Uint8Array, origin: unknown): void {
+		this.writer.enqueue(this.name, update);
+		const message = encodeUpdate(update);
+		for (const peer of this.peers.keys()) if (peer !== origin) peer.send(message);
+	}
+
+	#onAwareness = (
+		{ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+		origin: unknown
+	) => {
+		const controlled = this.peers.get(origin as Peer);
+		if (controlled) {
+			for (const id of added) controlled.add(id);
+			for (const id of removed) controlled.delete(id);
+		}
+		const changed = added.concat(updated, removed);
+		const message = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+		for (const peer of this.peers.keys()) peer.send(message);
+	};
+
+	/** What a peer gets on joining: our sync step 1, then the awareness states we know. */
+	join(peer: Peer): void {
+		this.peers.set(peer, new Set());
+		peer.send((this.#step1 ??= encodeSyncStep1(this.stateVector())));
+		const states = this.awareness.getStates();
+		if (states.size > 0) peer.send(this.awarenessMessage());
+	}
+
+	leave(peer: Peer): void {
+		const controlled = this.peers.get(peer);
+		if (!controlled) return;
+		this.peers.delete(peer);
+		if (controlled.size > 0) awarenessProtocol.removeAwarenessStates(this.awareness, [...controlled], null);
+	}
+
+	stateVector(): Uint8Array {
+		return (this.#stateVector ??= Y.encodeStateVector(this.doc));
+	}
+
+	/** Sync step 2 answering a peer's step 1; a newcomer's (empty state vector) is shared by all newcomers. */
+	step2For(stateVector: Uint8Array): Uint8Array {
+		if (isEmptyStateVector(stateVector)) return (this.#fullStep2 ??= encodeSyncStep2(Y.encodeStateAsUpdate(this.doc)));
+		return encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector));
+	}
+
+	awarenessMessage(): Uint8Array {
+		return encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...this.awareness.getStates().keys()]));
+	}
+
+	/**
+	 * Apply a peer's update. The update is decoded completely first; if Yjs still throws while
+	 * integrating it, nothing it produced is stored or forwarded and the document is rebuilt from
+	 * its durable and queued state, so a bad update never leaves a trace (R9).
+	 */
+	apply(update: Uint8Array, origin: Peer): boolean {
+		checkUpdate(update);
+		const captured: Uint8Array[] = (this.#capture = []);
+		try {
+			Y.applyUpdate(this.doc, update, origin);
+		} catch (e) {
+			this.#capture = null;
+			this.#rebuild();
+			throw new ProtocolError(`Yjs rejected the update: ${errorText(e)}`, 1007);
+		}
+		this.#capture = null;
+		for (const u of captured) this.#accept(u, origin);
+		return captured.length > 0;
+	}
+
+	#rebuild(): void {
+		const old = this.doc;
+		old.off('update', this.#onUpdate);
+		this.doc = this.#load();
+		old.destroy();
+		this.#step1 = this.#fullStep2 = this.#stateVector = undefined;
+		log.warn('document rebuilt from storage after a rejected update', { doc: this.name });
+	}
+
+	applyAwareness(update: Uint8Array, origin: Peer): void {
+		try {
+			awarenessProtocol.applyAwarenessUpdate(this.awareness, update, origin);
+		} catch (e) {
+			throw new ProtocolError(`awareness update does not decode: ${errorText(e)}`, 1007);
+		}
+	}
+
+	confirm(peer: Peer): void {
+		if (peer.confirm) peer.send(encodeConfirmed(this.stateVector(), peer.acked));
+	}
+
+	confirmAll(): void {
+		for (const peer of this.peers.keys()) this.confirm(peer);
+	}
+
+	destroy(): void {
+		this.awareness.off('update', this.#onAwareness);
+		this.awareness.destroy();
+		this.awareness.doc.destroy();
+		this.doc.off('update', this.#onUpdate);
+		this.doc.destroy();
+	}
+}
+
+export class Rooms {
+	readonly writer: Writer;
+	#rooms = new Map<string, Room>();
+
+	constructor(
+		private readonly storage: Storage,
+		compactAfter: number
+	) {
+		this.writer = new Writer(storage, { committed: (docs) => this.#committed(docs) }, compactAfter);
+	}
+
+	get loaded(): number {
+		return this.#rooms.size;
+	}
+
+	get connections(): number {
+		let n = 0;
+		for (const room of this.#rooms.values()) n += room.peers.size;
+		return n;
+	}
+
+	join(name: string, peer: Peer): Room {
+		let room = this.#rooms.get(name);
+		if (!room) {
+			room = new Room(name, this.storage, this.writer);
+			this.#rooms.set(name, room);
+			log.info('doc loaded', { doc: name, rooms: this.#rooms.size });
+		}
+		room.join(peer);
+		return room;
+	}
+
+	leave(room: Room, peer: Peer): void {
+		room.leave(peer);
+		this.#unloadIfIdle(room);
+	}
+
+	/** Whether `doc` has updates applied in memory that are not committed yet. */
+	hasPending(doc: string): boolean {
+		return this.writer.hasPending(doc);
+	}
+
+	#committed(docs: Set<string>): void {
+		for (const name of docs) {
+			const room = this.#rooms.get(name);
+			if (!room) continue;
+			room.confirmAll();
+			this.#unloadIfIdle(room);
+		}
+	}
+
+	#unloadIfIdle(room: Room): void {
+		if (this.#rooms.get(room.name) !== room || room.peers.size > 0) return;
+		// Commit first; the commit hook comes back here once the room's writes are durable.
+		if (this.writer.hasPending(room.name)) {
+			this.writer.flush();
+			return;
+		}
+		try {
+			this.storage.compact(room.name);
+		} catch (e) {
+			log.error('compaction on unload failed', { doc: room.name, error: errorText(e) });
+		}
+		this.#rooms.delete(room.name);
+		room.destroy();
+		log.info('doc unloaded', { doc: room.name, rooms: this.#rooms.size });
+	}
+
+	/** Commit everything queued (shutdown). */
+	flush(): boolean {
+		return this.writer.flush();
+	}
+
+	/** Drop every room without touching storage (after the final flush, at shutdown). */
+	destroyAll(): void {
+		for (const room of this.#rooms.values()) room.destroy();
+		this.#rooms.clear();
+	}
+}
