@@ -77,9 +77,11 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
 		st = statFile(file);
 	}
 	if (!st) {
-		// A missing asset is a 404; any other path is a client-side route of the SPA.
+		// A missing asset (a known file type, or anything under _app/) is a 404, so a stale
+		// service worker notices; any other path is a client-side route of the SPA.
 		const rel = path.relative(root, candidate).split(path.sep).join('/');
-		if (rel.startsWith('_app/') || path.extname(rel) !== '') {
+		const ext = path.extname(rel).toLowerCase();
+		if (rel.startsWith('_app/') || (ext !== '.html' && ext in TYPES)) {
 			res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found\n');
 			return;
 		}

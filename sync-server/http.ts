@@ -1,0 +1,119 @@
+/**
+ * HTTP routes: /api/login, /api/me, /healthz, and the built app for everything else (R4, R20).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { docsFor } from '../src/lib/model/catalogue';
+import { type Tokens, unknownUserHash, verifyPassword } from './auth';
+import { errorText, log } from './log';
+import { serveStatic } from './static';
+import type { Storage } from './storage';
+
+export interface HttpDeps {
+	storage: Storage;
+	tokens: Tokens;
+	bench: boolean;
+	staticDir: string;
+	health(): Record<string, unknown>;
+}
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+export const WRONG_LOGIN = '用户名或密码错误 / Wrong username or password';
+const BAD_REQUEST = '请求格式错误：需要 JSON {username, password} / Malformed request: expected JSON {username, password}';
+const NOT_SIGNED_IN = '未登录或登录已过期，请重新登录 / Not signed in or session expired: please sign in again';
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+	const text = JSON.stringify(body);
+	res.writeHead(status, {
+		'Content-Type': 'application/json; charset=utf-8',
+		'Content-Length': Buffer.byteLength(text),
+		'Cache-Control': 'no-store'
+	});
+	res.end(text);
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+	return new Promise((resolve, reject) => {
+		const declared = Number(req.headers['content-length'] ?? 0);
+		if (declared > limit) return reject(new BodyTooLarge());
+		const chunks: Buffer[] = [];
+		let size = 0;
+		req.on('data', (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > limit) {
+				req.removeAllListeners('data');
+				reject(new BodyTooLarge());
+				req.resume();
+			} else chunks.push(chunk);
+		});
+		req.on('end', () => resolve(Buffer.concat(chunks)));
+		req.on('error', reject);
+	});
+}
+
+export const bearer = (req: IncomingMessage): string | undefined => {
+	const h = req.headers.authorization;
+	return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
+};
+
+async function login(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+	let body: unknown;
+	try {
+		body = JSON.parse((await readBody(req, MAX_BODY_BYTES)).toString('utf8'));
+	} catch (e) {
+		if (e instanceof BodyTooLarge) return json(res, 413, { error: BAD_REQUEST });
+		return json(res, 400, { error: BAD_REQUEST });
+	}
+	const { username, password } = (body ?? {}) as Record<string, unknown>;
+	if (typeof username !== 'string' || typeof password !== 'string' || username.length > 200 || password.length > 1000) {
+		return json(res, 400, { error: BAD_REQUEST });
+	}
+	const user = deps.storage.getUser(username.trim());
+	// An unknown user costs the same scrypt as a wrong password.
+	const ok = await verifyPassword(password, user?.passwordHash ?? (await unknownUserHash()));
+	if (!user || !ok) {
+		log.warn('login failed', { user: username.slice(0, 64), ip: req.socket.remoteAddress });
+		return json(res, 401, { error: WRONG_LOGIN });
+	}
+	log.info('login', { user: user.username, role: user.claims.role, ip: req.socket.remoteAddress });
+	json(res, 200, { token: await deps.tokens.issue(user.claims), user: user.claims });
+}
+
+async function me(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+	const result = await deps.tokens.verify(bearer(req));
+	if (!result.ok) return json(res, 401, { error: NOT_SIGNED_IN });
+	const docs = docsFor(result.user, deps.storage.listDocNames(), { bench: deps.bench });
+	json(res, 200, { user: result.user, docs });
+}
+
+export function createRequestHandler(deps: HttpDeps) {
+	return (req: IncomingMessage, res: ServerResponse): void => {
+		const url = new URL(req.url ?? '/', 'http://relay');
+		const route = `${req.method} ${url.pathname}`;
+		const handle = async () => {
+			switch (route) {
+				case 'POST /api/login':
+					return login(deps, req, res);
+				case 'GET /api/me':
+					return me(deps, req, res);
+				case 'GET /healthz':
+					return json(res, 200, { ok: true, ...deps.health() });
+			}
+			if (url.pathname === '/api' || url.pathname.startsWith('/api/') || url.pathname === '/healthz') {
+				const known = ['/api/login', '/api/me', '/healthz'].includes(url.pathname);
+				return json(res, known ? 405 : 404, { error: known ? 'Method not allowed' : 'Not found' });
+			}
+			if (url.pathname.startsWith('/sync/')) {
+				return json(res, 426, { error: 'Upgrade to a websocket: /sync/<docName>?token=…' });
+			}
+			serveStatic(deps.staticDir, req, res, url.pathname);
+		};
+		handle().catch((e) => {
+			log.error('request failed', { route, error: errorText(e) });
+			if (!res.headersSent) json(res, 500, { error: 'Internal error' });
+			else res.destroy();
+		});
+	};
+}
