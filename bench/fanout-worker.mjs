@@ -5,16 +5,19 @@
  * process, so they share the monotonic clock. Every reader stamps each edit's arrival.
  *
  * argv[2]: JSON { server: {wsUrl, token, pid}, room, readers, edits, intervalMs, settleMs,
- *                 clientKind: 'provider'|'raw', confirm, connectConcurrency }
+ *                 clientKind: 'provider'|'raw', confirm, readerConfirm, connectConcurrency }
+ * `confirm`: the writer connects with confirm=1; `readerConfirm`: the readers do too.
  * Sends one message { ok, result | error } to the parent and exits.
  */
 import * as Y from 'yjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeProvider, whenSynced, RawReader, pool } from './lib/clients.mjs';
-import { readCpuMs } from './lib/servers.mjs';
+import { readCpuMs, readMachineBusyMs } from './lib/servers.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
-const { server, room, readers: R, edits: N, intervalMs, settleMs, clientKind, confirm } = cfg;
+// every WebsocketProvider adds a process 'exit' listener
+process.setMaxListeners(0);
+const { server, room, readers: R, edits: N, intervalMs, settleMs, clientKind, confirm, readerConfirm } = cfg;
 
 async function run() {
 	const expected = R * N;
@@ -65,12 +68,12 @@ async function run() {
 						if (v && typeof v === 'object') record(r, v.i, now, v.t);
 					}
 				});
-				const p = makeProvider(server, room, doc, { confirm });
+				const p = makeProvider(server, room, doc, { confirm: readerConfirm });
 				await whenSynced(p, 30000, `reader ${r}`);
 				return { close: () => (p.destroy(), doc.destroy()) };
 			}
 			const reader = new RawReader(server, room, {
-				confirm,
+				confirm: readerConfirm,
 				onUpdate: (update, now) => {
 					const meta = Y.parseUpdateMeta(update);
 					const to = meta.to.get(writerId);
@@ -98,12 +101,13 @@ async function run() {
 
 	const cpu0 = process.cpuUsage();
 	const srvCpu0 = readCpuMs(server.pid);
+	const busy0 = readMachineBusyMs();
 	const t0 = performance.now();
 	for (let i = 0; i < N; i++) {
 		const due = t0 + i * intervalMs;
 		const wait = due - performance.now();
 		if (wait > 1) await sleep(wait);
-		const clock = Y.getState(writerDoc, writerId);
+		const clock = Y.getState(writerDoc.store, writerId);
 		const t = performance.now();
 		sendAt[clock] = t;
 		wmap.set(`e${i}`, { i, t });
@@ -116,6 +120,7 @@ async function run() {
 	const tEnd = performance.now();
 	const cpu1 = process.cpuUsage(cpu0);
 	const srvCpu1 = readCpuMs(server.pid);
+	const busy1 = readMachineBusyMs();
 	const wallMs = tEnd - t0;
 
 	writer.destroy();
@@ -137,6 +142,8 @@ async function run() {
 		clientCpuPct: ((cpu1.user + cpu1.system) / 1000 / wallMs) * 100,
 		serverCpuMs: srvCpu1 - srvCpu0,
 		serverCpuPct: ((srvCpu1 - srvCpu0) / wallMs) * 100,
+		// CPU time used on the machine by anything but this server and this client process
+		otherCpuMs: busy1 - busy0 - (srvCpu1 - srvCpu0) - (cpu1.user + cpu1.system) / 1000,
 		latencies: latencies.map((x) => Math.round(x * 1000) / 1000),
 		confirmLatencies: confirmLatencies.map((x) => Math.round(x * 1000) / 1000),
 		confirmed: confirmedUpTo

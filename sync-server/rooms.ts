@@ -243,9 +243,18 @@ export class Rooms {
 		return this.writer.flush();
 	}
 
-	/** Drop every room without touching storage (after the final flush, at shutdown). */
-	destroyAll(): void {
-		for (const room of this.#rooms.values()) room.destroy();
+	/** Drop every room at shutdown, compacting each if the final flush went through. */
+	unloadAll(flushed: boolean): void {
+		for (const room of this.#rooms.values()) {
+			if (flushed) {
+				try {
+					this.storage.compact(room.name);
+				} catch (e) {
+					log.error('compaction on unload failed', { doc: room.name, error: errorText(e) });
+				}
+			}
+			room.destroy();
+		}
 		this.#rooms.clear();
 	}
 }

@@ -55,6 +55,18 @@ export function readCpuMs(pid) {
 	}
 }
 
+/** Busy CPU time of the whole machine so far, in ms (all CPUs, from /proc/stat). */
+export function readMachineBusyMs() {
+	try {
+		const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+		const v = line.trim().split(/\s+/).slice(1).map(Number);
+		const [user, nice, system, idle, iowait, irq, softirq, steal] = v;
+		return ((user + nice + system + irq + softirq + (steal || 0)) * 1000) / CLK_TCK;
+	} catch {
+		return NaN;
+	}
+}
+
 async function waitHttp(url, child, timeoutMs) {
 	const deadline = Date.now() + timeoutMs;
 	let lastErr;

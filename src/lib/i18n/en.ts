@@ -78,6 +78,7 @@ export const en: Messages = {
 	'building.noHouseholds': 'No households recorded for this building.',
 	'building.notFound': 'Building not found; it may not have synced to this device yet.',
 	'building.unitFloor': 'Unit {unit} · floor {floor}',
+	'building.unit': 'Unit {unit}',
 	'building.householdCount': '{n} households · {p} people',
 
 	'household.room': 'Room {room}',
@@ -100,7 +101,7 @@ export const en: Messages = {
 	'care.veteran': 'Veteran',
 
 	'people.title': 'People',
-	'people.search': 'Search name, phone tail or room (e.g. 3-2-501)',
+	'people.search': 'Name / phone tail / room, e.g. 3-2-501',
 	'people.searchLabel': 'Search people',
 	'people.count': '{n} people',
 	'people.matches': '{n} found',
@@ -118,6 +119,7 @@ export const en: Messages = {
 	'settings.largeTextHint': 'Makes all text larger.',
 	'settings.baseMap': 'Base map tile URL (optional)',
 	'settings.baseMapHint': 'A raster tile URL with {z}, {x} and {y}. Leave empty for grids only (works offline).',
+	'settings.baseMapSave': 'Save',
 	'settings.baseMapInvalid': 'The URL must contain {z}, {x} and {y}.',
 	'settings.baseMapSaved': 'Saved.',
 	'settings.account': 'Account',

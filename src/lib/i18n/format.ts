@@ -31,3 +31,13 @@ export function formatDateTime(locale: Locale, at: number | Date): string {
 		hour12: false
 	}).format(at);
 }
+
+/**
+ * The server writes its messages as "中文 / English": show the half in the UI's language.
+ * Anything else is shown as it came.
+ */
+export function localMessage(locale: Locale, message: string): string {
+	const i = message.indexOf(' / ');
+	if (i < 0 || !/[\u4e00-\u9fff]/.test(message.slice(0, i))) return message;
+	return locale === 'zh-CN' ? message.slice(0, i) : message.slice(i + 3);
+}

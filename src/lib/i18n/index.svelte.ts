@@ -1,5 +1,5 @@
 /** The UI language: a `$state` locale remembered in localStorage, and a typed `t(key)`. */
-import { formatDateTime, isLocale, translate, type Locale, type Params } from './format';
+import { formatDateTime, isLocale, localMessage, translate, type Locale, type Params } from './format';
 import type { MessageKey } from './zh';
 
 export type { Locale, MessageKey };
@@ -46,4 +46,9 @@ export function t(key: MessageKey, params?: Params): string {
 
 export function dateTime(at: number | Date): string {
 	return formatDateTime(i18n.locale, at);
+}
+
+/** A message from the server ("中文 / English") in the UI's language. */
+export function serverMessage(message: string): string {
+	return localMessage(i18n.locale, message);
 }

@@ -77,6 +77,7 @@ export const zh = {
 	'building.noHouseholds': '该楼栋还没有住户记录。',
 	'building.notFound': '找不到这个楼栋，可能尚未同步到本机。',
 	'building.unitFloor': '{unit} 单元 · {floor} 层',
+	'building.unit': '{unit} 单元',
 	'building.householdCount': '{n} 户 · {p} 人',
 
 	'household.room': '{room} 室',
@@ -99,7 +100,7 @@ export const zh = {
 	'care.veteran': '退役军人',
 
 	'people.title': '人员',
-	'people.search': '搜索姓名、手机尾号或房号（如 3-2-501）',
+	'people.search': '姓名 / 手机尾号 / 房号如 3-2-501',
 	'people.searchLabel': '搜索人员',
 	'people.count': '共 {n} 人',
 	'people.matches': '找到 {n} 人',
@@ -117,6 +118,7 @@ export const zh = {
 	'settings.largeTextHint': '放大全部文字，适合老年用户。',
 	'settings.baseMap': '底图瓦片地址（可选）',
 	'settings.baseMapHint': '栅格瓦片地址，需包含 {z}、{x}、{y}。留空则只显示网格（离线可用）。',
+	'settings.baseMapSave': '保存',
 	'settings.baseMapInvalid': '地址需包含 {z}、{x}、{y}。',
 	'settings.baseMapSaved': '已保存。',
 	'settings.account': '账号',

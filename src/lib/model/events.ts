@@ -75,16 +75,20 @@ export function eventProblem(x: unknown): string | undefined {
 	return p;
 }
 
+const isKey = (v: unknown): boolean => typeof v === 'string' && KEY.test(v);
+const TYPE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
 function checkEvent(x: object): string | undefined {
 	const e = x as Record<string, unknown>;
-	for (const k of ['id', 'actor', 'subject'] as const) {
-		if (typeof e[k] !== 'string' || !KEY.test(e[k] as string)) return `${k} must be 1–128 characters of A–Z a–z 0–9 _ . : -`;
-	}
-	if (typeof e.type !== 'string' || !/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(e.type)) return 'type must be an identifier';
+	if (!isKey(e.id)) return 'id must be 1–128 characters of A–Z a–z 0–9 _ . : -';
+	if (!isKey(e.actor)) return 'actor must be 1–128 characters of A–Z a–z 0–9 _ . : -';
+	if (!isKey(e.subject)) return 'subject must be 1–128 characters of A–Z a–z 0–9 _ . : -';
+	if (typeof e.type !== 'string' || !TYPE.test(e.type)) return 'type must be an identifier';
 	if (!isHlc(e.at)) return 'at must be an HLC timestamp';
 	if (!(ROLES as readonly unknown[]).includes(e.role)) return `role must be one of ${ROLES.join(', ')}`;
-	if (e.prev !== undefined && (typeof e.prev !== 'string' || !KEY.test(e.prev))) return 'prev must be an event id';
-	if (!('data' in e) || !isJson(e.data)) return 'data must be a JSON value';
+	if (e.prev !== undefined && !isKey(e.prev)) return 'prev must be an event id';
+	if (e.data === null) return undefined;
+	if (e.data === undefined || !isJson(e.data)) return 'data must be a JSON value';
 	return undefined;
 }
 
@@ -92,7 +96,7 @@ export function isDomainEvent(x: unknown): x is DomainEvent {
 	return eventProblem(x) === undefined;
 }
 
-/** Append one event to the document's log, in its own transaction. Throws on a malformed event. */
+/** Append one event to the document's log, in its own transaction, as a frozen copy. Throws on a malformed event. */
 export function appendEvent<D>(doc: Y.Doc, event: DomainEvent<D>, origin?: unknown): DomainEvent<D> {
 	const problem = eventProblem(event);
 	if (problem) throw new TypeError(`cannot append event ${JSON.stringify(event.id)}: ${problem}`);
@@ -107,12 +111,20 @@ export function appendEvent<D>(doc: Y.Doc, event: DomainEvent<D>, origin?: unkno
 		data: structuredCloneJson(event.data),
 		...(event.prev !== undefined ? { prev: event.prev } : {})
 	};
+	// Frozen, because the array hands this very object to every reader of the local document.
+	deepFreeze(stored);
 	doc.transact(() => eventsOf(doc).push([stored as DomainEvent]), origin);
 	return stored;
 }
 
 function structuredCloneJson<T>(v: T): T {
 	return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+}
+
+function deepFreeze(v: unknown): void {
+	if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return;
+	Object.freeze(v);
+	for (const x of Object.values(v)) deepFreeze(x);
 }
 
 /** A random event id (128 bits as 32 hex digits) from the platform's crypto. */

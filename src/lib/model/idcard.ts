@@ -121,9 +121,9 @@ export function maskId(id: string): string {
 	return '*'.repeat(id.length - 4) + id.slice(-4);
 }
 
-/** `13812345678` → `138****5678`. */
+/** `13812345678` → `138****5678`; any other number keeps its last four digits only. */
 export function maskPhone(phone: string): string {
-	if (phone.length === 11) return phone.slice(0, 3) + '****' + phone.slice(7);
+	if (/^\d{11}$/.test(phone)) return phone.slice(0, 3) + '****' + phone.slice(7);
 	if (phone.length <= 4) return '*'.repeat(phone.length);
 	return '*'.repeat(phone.length - 4) + phone.slice(-4);
 }

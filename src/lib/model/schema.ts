@@ -166,6 +166,23 @@ export const rosterDoc = {
 	persons: (d: Y.Doc) => d.getMap<Y.Map<unknown>>('persons')
 };
 
+/** Contact document of one resident: their own details, readable by them and the office alone. */
+export interface ContactProfile {
+	personId: string;
+	name: string;
+	phone: string;
+}
+
+export const contactDoc = {
+	profile: (d: Y.Doc) => d.getMap<unknown>('profile')
+};
+
+export function readContactProfile(d: Y.Doc): ContactProfile | undefined {
+	const m = contactDoc.profile(d);
+	if (!m.get('personId')) return undefined;
+	return { personId: str(m.get('personId')), name: str(m.get('name')), phone: str(m.get('phone')) };
+}
+
 export function readCommunity(d: Y.Doc): CommunityInfo | undefined {
 	const m = publicDoc.community(d);
 	if (!m.get('id')) return undefined;

@@ -92,4 +92,3 @@ class SessionState {
 }
 
 export const session = new SessionState();
-export { LoginError };

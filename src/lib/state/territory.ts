@@ -24,6 +24,8 @@ const collator = new Intl.Collator('zh-CN', { numeric: true });
 export const byName = <T extends { name: string; id: string }>(a: T, b: T) =>
 	collator.compare(a.name, b.name) || collator.compare(a.id, b.id);
 
+export const byId = <T extends { id: string }>(a: T, b: T) => collator.compare(a.id, b.id);
+
 export function readTerritory(doc: Y.Doc): Territory {
 	const grids: Grid[] = [];
 	publicDoc.grids(doc).forEach((m, key) => {
@@ -39,7 +41,8 @@ export function readTerritory(doc: Y.Doc): Territory {
 			buildings.push({ ...b, id: b.id || key });
 		}
 	});
-	grids.sort(byName);
+	// grid ids number them in order (第一网格 … 第八网格); Chinese numerals do not collate
+	grids.sort(byId);
 	buildings.sort(byName);
 	const buildingsByGrid = new Map<string, Building[]>();
 	for (const b of buildings) {

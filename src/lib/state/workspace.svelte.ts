@@ -46,7 +46,7 @@ export class WorkspaceState {
 	}
 
 	/** Whether a document's local copy has been read (reactive). */
-	isLoaded(doc: SyncedDoc | undefined): boolean {
+	isLoaded(doc: SyncedDoc | null | undefined): boolean {
 		this.#status();
 		return doc?.status.loaded ?? false;
 	}
@@ -82,13 +82,16 @@ export class WorkspaceState {
 		return v.current;
 	}
 
-	/** The roster document of a building, opened if the user may read it; undefined if not. */
-	rosterDocOf(b: Pick<Building, 'id' | 'gridId'>): SyncedDoc | undefined {
+	/**
+	 * The roster document of a building: `null` when the user may not read it, `undefined`
+	 * for a moment while it is being opened, else the document.
+	 */
+	rosterDocOf(b: Pick<Building, 'id' | 'gridId'>): SyncedDoc | null | undefined {
 		const name = docName.roster(this.user.communityId, b.gridId, b.id);
 		const open = this.workspace.get(name);
 		if (open) return open;
 		const mode = accessFor(this.user, name);
-		if (!mode) return undefined;
+		if (!mode) return null;
 		// A building created after sign-in: its roster is not in the session's list yet.
 		queueMicrotask(() => {
 			if (!this.workspace.get(name)) {

@@ -3,18 +3,23 @@
  * instead of the `storage` event. While something reactive reads `current`, the Y type is
  * observed and the value is recomputed only after a change; outside an effect it is read afresh.
  */
-import type * as Y from 'yjs';
 import { createSubscriber } from 'svelte/reactivity';
 
+/** Any Y type: what the view needs of it. */
+export interface DeepObservable {
+	observeDeep(f: () => void): void;
+	unobserveDeep(f: () => void): void;
+}
+
 export class YView<T> {
-	#types: Y.AbstractType<unknown>[];
+	#types: DeepObservable[];
 	#read: () => T;
 	#cache: T | undefined;
 	#dirty = true;
 	#live = 0;
 	#subscribe: () => void;
 
-	constructor(types: Y.AbstractType<unknown> | Y.AbstractType<unknown>[], read: () => T) {
+	constructor(types: DeepObservable | DeepObservable[], read: () => T) {
 		this.#types = Array.isArray(types) ? types : [types];
 		this.#read = read;
 		this.#subscribe = createSubscriber((update) => {

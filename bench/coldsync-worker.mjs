@@ -1,0 +1,132 @@
+/**
+ * Cold sync of a big case-board document, in its own process (forked by scripts/bench.mjs).
+ *
+ * argv[2]: JSON { mode: 'upload'|'measure', server: {wsUrl, token, pid, confirms}, room,
+ *                 cases, shape, runs, pauseMs }
+ * - upload:  build the document, push it with one WebsocketProvider (confirm=1); on a server
+ *            that confirms, wait until its confirmed state vector covers the document; then
+ *            check with a second client that the server hands back every case.
+ * - measure: `runs` times, a fresh Y.Doc + WebsocketProvider: time from constructing the
+ *            provider to `synced` (the whole document received and applied), split into
+ *            socket open, first document data applied (first transaction) and synced.
+ *            With `holdOpen`, a raw reader stays connected throughout, so a server that
+ *            unloads idle documents keeps this one in memory.
+ * Sends one message { ok, result | error } to the parent and exits.
+ */
+import * as Y from 'yjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { makeProvider, whenSynced, RawReader } from './lib/clients.mjs';
+import { buildCasesDoc, countCases } from './lib/docgen.mjs';
+import { readMemory } from './lib/servers.mjs';
+
+const cfg = JSON.parse(process.argv[2]);
+// every WebsocketProvider adds a process 'exit' listener
+process.setMaxListeners(0);
+const { server, room } = cfg;
+
+function svCovers(confirmed, doc) {
+	for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(doc))) {
+		if ((confirmed.get(client) ?? 0) < clock) return false;
+	}
+	return true;
+}
+
+/** One fresh client: connect, sync, verify. */
+async function freshSync(timeoutMs) {
+	const doc = new Y.Doc();
+	let tOpen = NaN;
+	let tFirstTx = NaN;
+	doc.on('beforeTransaction', () => {
+		if (Number.isNaN(tFirstTx)) tFirstTx = performance.now();
+	});
+	const t0 = performance.now();
+	const p = makeProvider(server, room, doc, { confirm: true });
+	p.on('status', ({ status }) => {
+		if (status === 'connected' && Number.isNaN(tOpen)) tOpen = performance.now();
+	});
+	try {
+		await whenSynced(p, timeoutMs, 'fresh client');
+		const tSynced = performance.now();
+		return {
+			totalMs: tSynced - t0,
+			openMs: tOpen - t0,
+			firstDataMs: tFirstTx - t0,
+			applyMs: tSynced - tFirstTx,
+			cases: countCases(doc)
+		};
+	} finally {
+		p.destroy();
+		doc.destroy();
+	}
+}
+
+async function upload() {
+	const tb0 = performance.now();
+	const { doc } = buildCasesDoc(cfg.cases, cfg.shape);
+	const buildMs = performance.now() - tb0;
+	const updateBytes = Y.encodeStateAsUpdate(doc).length;
+	let confirmed = new Map();
+	let resolveConfirmed;
+	const whenConfirmed = new Promise((r) => (resolveConfirmed = r));
+	const t0 = performance.now();
+	const p = makeProvider(server, room, doc, {
+		confirm: true,
+		onConfirmed: (sv) => {
+			confirmed = Y.decodeStateVector(sv);
+			if (svCovers(confirmed, doc)) resolveConfirmed();
+		}
+	});
+	await whenSynced(p, 120000, 'uploader');
+	const syncedMs = performance.now() - t0;
+	let confirmedMs = NaN;
+	if (server.confirms) {
+		const timeout = sleep(120000).then(() => {
+			throw new Error('upload: no confirmation covering the document within 120 s');
+		});
+		await Promise.race([whenConfirmed, timeout]);
+		confirmedMs = performance.now() - t0;
+	}
+	// let the socket drain before checking
+	while (p.ws && p.ws.bufferedAmount > 0) await sleep(20);
+	// The server must hand a new client every case before we measure anything.
+	let verify;
+	for (let attempt = 0; attempt < 20; attempt++) {
+		verify = await freshSync(120000);
+		if (verify.cases === cfg.cases) break;
+		await sleep(250);
+	}
+	p.destroy();
+	doc.destroy();
+	if (verify.cases !== cfg.cases) throw new Error(`upload: a fresh client got ${verify.cases} of ${cfg.cases} cases`);
+	return { buildMs, updateBytes, syncedMs, confirmedMs, verifyMs: verify.totalMs };
+}
+
+async function measure() {
+	let holder;
+	if (cfg.holdOpen) {
+		holder = new RawReader(server, room, { confirm: false });
+		const t = setTimeout(() => holder._reject(new Error('holder not synced within 120 s')), 120000);
+		await holder.whenSynced.finally(() => clearTimeout(t));
+	}
+	const runs = [];
+	for (let i = 0; i < cfg.runs; i++) {
+		globalThis.gc?.();
+		await sleep(cfg.pauseMs ?? 200);
+		const r = await freshSync(120000);
+		if (r.cases !== cfg.cases) throw new Error(`measure: a fresh client got ${r.cases} of ${cfg.cases} cases`);
+		runs.push(r);
+	}
+	// the server's memory while the document is loaded (held open, or just synced)
+	const memory = readMemory(server.pid);
+	holder?.close();
+	return { runs, memory };
+}
+
+const hardTimeout = setTimeout(() => {
+	process.send?.({ ok: false, error: `cold-sync worker (${cfg.mode}) timed out` }, () => process.exit(1));
+}, cfg.hardTimeoutMs ?? 300000).unref();
+
+(cfg.mode === 'upload' ? upload() : measure()).then(
+	(result) => process.send({ ok: true, result }, () => process.exit(0)),
+	(err) => process.send({ ok: false, error: String(err?.stack ?? err) }, () => process.exit(1))
+).finally(() => clearTimeout(hardTimeout));

@@ -1,0 +1,489 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: our relay against the reference y-websocket server, in one run, on this
+ * machine. Starts each server as a real process on a random 127.0.0.1 port, runs every
+ * scenario against both, prints a table, writes JSON and Markdown to .bench-out/ and (on a
+ * full run) records the table in docs/benchmarks.md. See docs/benchmarks.md for what is
+ * measured and how; every size and count can be changed from the environment:
+ *
+ *   BENCH_QUICK=1              smoke run of a few seconds (small sizes; docs not updated)
+ *   BENCH_SERVERS=ref,ours     which servers
+ *   BENCH_SCENARIOS=fanout,cold
+ *   BENCH_READERS=10,100,500   fan-out reader counts
+ *   BENCH_CLIENTS=provider,raw fan-out reader kinds (WebsocketProvider / raw ws reader)
+ *   BENCH_EDITS=200            edits per fan-out run
+ *   BENCH_INTERVAL_MS=20       spacing of the edits
+ *   BENCH_SETTLE_MS=5000       wait after the last edit before counting losses
+ *   BENCH_FANOUT_RUNS=2        runs per fan-out row (servers alternate which goes first)
+ *   BENCH_CONFIRM=1            the writer asks for confirmations (confirm=1), as the app does
+ *   BENCH_READER_CONFIRM=1     fan-out readers ask for them too (the app always does)
+ *   BENCH_CASES=10000          cases in the cold-sync document
+ *   BENCH_SHAPES=flat,nested
+ *   BENCH_COLD_RUNS=5          fresh-client syncs per cold row (median reported)
+ *   BENCH_RESTART_RUNS=3       our relay: first sync after a restart (from SQLite)
+ *   BENCH_PIN=1                pin servers to CPU 0 and clients to CPU 1 (needs taskset, 2+ CPUs)
+ *   BENCH_BUILD=1              build the relay first (node sync-server/build.mjs)
+ *   BENCH_WRITE_DOC=1          update docs/benchmarks.md (default: on for full runs)
+ *   BENCH_WAIT_QUIET=120       first wait up to this many seconds for the machine to be idle
+ *                              (other processes under 15% of the CPUs; default 0 for quick runs)
+ *   BENCH_OUT=.bench-out
+ */
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startServer, readMemory, readMachineBusyMs, ROOT, OUR_RELAY } from '../bench/lib/servers.mjs';
+import { summarize, median, ms, mib, ratio } from '../bench/lib/stats.mjs';
+
+// ---------- configuration ----------
+const env = process.env;
+const QUICK = ['1', 'true', 'yes'].includes((env.BENCH_QUICK ?? '').toLowerCase());
+const list = (v, d) => (v ?? d).split(',').map((s) => s.trim()).filter(Boolean);
+const int = (name, full, quick) => {
+	const raw = env[name];
+	if (raw === undefined || raw === '') return QUICK ? quick : full;
+	const n = Number(raw);
+	if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number >= 0, got "${raw}"`);
+	return n;
+};
+const flag = (name, d) => {
+	const raw = env[name];
+	if (raw === undefined || raw === '') return d;
+	return !['0', 'false', 'no', 'off'].includes(raw.toLowerCase());
+};
+
+const canPin = os.availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0;
+const cfg = {
+	quick: QUICK,
+	servers: list(env.BENCH_SERVERS, 'ref,ours'),
+	scenarios: list(env.BENCH_SCENARIOS, 'fanout,cold'),
+	readers: list(env.BENCH_READERS, QUICK ? '5' : '10,100,500').map(Number),
+	clients: list(env.BENCH_CLIENTS, 'provider,raw'),
+	edits: int('BENCH_EDITS', 200, 20),
+	intervalMs: int('BENCH_INTERVAL_MS', 20, 10),
+	settleMs: int('BENCH_SETTLE_MS', 5000, 2000),
+	fanoutRuns: int('BENCH_FANOUT_RUNS', 2, 1),
+	confirm: flag('BENCH_CONFIRM', true),
+	readerConfirm: flag('BENCH_READER_CONFIRM', true),
+	cases: int('BENCH_CASES', 10000, 200),
+	shapes: list(env.BENCH_SHAPES, 'flat,nested'),
+	coldRuns: int('BENCH_COLD_RUNS', 5, 1),
+	restartRuns: int('BENCH_RESTART_RUNS', 3, 1),
+	pin: flag('BENCH_PIN', true) && canPin,
+	build: flag('BENCH_BUILD', true),
+	writeDoc: flag('BENCH_WRITE_DOC', !QUICK),
+	waitQuiet: int('BENCH_WAIT_QUIET', 120, 0),
+	out: path.resolve(ROOT, env.BENCH_OUT || '.bench-out')
+};
+const SERVER_CPU = cfg.pin ? '0' : undefined;
+const CLIENT_CPU = cfg.pin ? '1' : undefined;
+const runId = new Date().toISOString().replace(/[:.]/g, '-');
+const logDir = path.join(cfg.out, 'logs', runId);
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-relay-'));
+
+const T0 = Date.now();
+const say = (...a) => console.error(`[bench ${((Date.now() - T0) / 1000).toFixed(1).padStart(5)}s]`, ...a);
+
+// ---------- machine ----------
+function machineInfo() {
+	const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
+	const model = cpuinfo.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+	let nproc = os.availableParallelism();
+	try {
+		nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim());
+	} catch {}
+	let commit = 'unknown';
+	let dirty = false;
+	try {
+		commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+		dirty = execFileSync('git', ['status', '--porcelain', '--', 'sync-server'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+	} catch {}
+	return {
+		date: new Date().toISOString(),
+		nproc,
+		cpuModel: model,
+		memTotal: os.totalmem(),
+		node: process.version,
+		kernel: os.release(),
+		commit,
+		relaySourceDirty: dirty
+	};
+}
+
+/** Wait (up to cfg.waitQuiet s) until the machine's CPUs are under 15% busy over 2 s. */
+async function waitQuiet() {
+	if (!cfg.waitQuiet) return undefined;
+	const cpus = os.availableParallelism();
+	const deadline = Date.now() + cfg.waitQuiet * 1000;
+	let busy;
+	do {
+		const b0 = readMachineBusyMs();
+		await sleep(2000);
+		busy = (readMachineBusyMs() - b0) / (2000 * cpus);
+		if (busy < 0.15) return busy;
+		say(`machine busy (${(busy * 100).toFixed(0)}% of ${cpus} CPUs); waiting for quiet…`);
+	} while (Date.now() < deadline);
+	say('machine still busy; measuring anyway (numbers will be noisier)');
+	return busy;
+}
+
+// ---------- children ----------
+/** Run a worker script (a separate process, pinned to the client CPU), resolve its message. */
+function runWorker(script, args, timeoutMs) {
+	const file = path.join(ROOT, 'bench', script);
+	const nodeArgs = ['--expose-gc', file, JSON.stringify(args)];
+	const [cmd, argv] = CLIENT_CPU !== undefined ? ['taskset', ['-c', CLIENT_CPU, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+	return new Promise((resolve, reject) => {
+		const child = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+		let stderr = '';
+		child.stderr.on('data', (d) => {
+			stderr += d;
+			if (stderr.length > 20000) stderr = stderr.slice(-20000);
+		});
+		let message;
+		child.on('message', (m) => (message = m));
+		const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+		child.on('exit', (code, signal) => {
+			clearTimeout(timer);
+			if (stderr.trim()) fs.appendFileSync(path.join(logDir, 'workers.log'), `--- ${script} ${args.mode ?? ''}\n${stderr}\n`);
+			if (message?.ok) resolve(message.result);
+			else reject(new Error(message?.error ?? `${script} exited with ${signal ?? code}: ${stderr.slice(-2000)}`));
+		});
+	});
+}
+
+async function withServer(kind, opts, fn) {
+	const server = await startServer(kind, { logDir, cpu: SERVER_CPU, ...opts });
+	try {
+		return await fn(server);
+	} finally {
+		await server.stop();
+	}
+}
+
+const serverArg = (s) => ({ wsUrl: s.wsUrl, token: s.token, pid: s.pid, confirms: s.kind === 'ours' });
+/**
+ * A fresh DATA_DIR for our relay: a copy of a template made once by starting the relay on an
+ * empty directory (it seeds its demo accounts and documents there, which takes a second and
+ * leaves garbage in that process's heap; copies start as a restarted relay would).
+ */
+let templateDir;
+async function makeTemplate() {
+	templateDir = path.join(tmpRoot, 'template');
+	fs.mkdirSync(templateDir);
+	await withServer('ours', { dataDir: templateDir }, async () => {});
+}
+const newDataDir = () => {
+	const dir = fs.mkdtempSync(path.join(tmpRoot, 'data-'));
+	if (templateDir) fs.cpSync(templateDir, dir, { recursive: true });
+	return dir;
+};
+
+// ---------- scenario 1: fan-out ----------
+async function fanout(results) {
+	for (const clientKind of cfg.clients) {
+		for (const readers of cfg.readers) {
+			const row = { clientKind, readers, edits: cfg.edits, intervalMs: cfg.intervalMs, runs: {} };
+			const pooled = {};
+			for (let run = 0; run < cfg.fanoutRuns; run++) {
+				const order = run % 2 === 0 ? cfg.servers : [...cfg.servers].reverse();
+				for (const kind of order) {
+					const room = `bench/fanout-${clientKind}-${readers}-${run}-${Date.now().toString(36)}`;
+					const r = await withServer(kind, { dataDir: newDataDir() }, (server) =>
+						runWorker(
+							'fanout-worker.mjs',
+							{
+								server: serverArg(server),
+								room,
+								readers,
+								edits: cfg.edits,
+								intervalMs: cfg.intervalMs,
+								settleMs: cfg.settleMs,
+								clientKind,
+								confirm: cfg.confirm,
+								readerConfirm: cfg.readerConfirm,
+								hardTimeoutMs: 240000
+							},
+							300000
+						).catch((e) => ({ error: e.message }))
+					);
+					if (r.error) say(`fan-out ${clientKind} ${readers} readers on ${kind}: FAILED ${r.error.split('\n')[0]}`);
+					(row.runs[kind] ??= []).push(r.error ? { error: r.error } : { ...r, latencies: undefined, confirmLatencies: undefined });
+					if (!r.error) {
+						const p = (pooled[kind] ??= { lat: [], conf: [], lost: 0, expected: 0, dup: 0 });
+						for (const x of r.latencies) p.lat.push(x);
+						for (const x of r.confirmLatencies) p.conf.push(x);
+						p.lost += r.lost;
+						p.expected += r.expected;
+						p.dup += r.duplicates;
+						const s = summarize(r.latencies);
+						say(
+							`fan-out ${clientKind.padEnd(8)} ${String(readers).padStart(3)} readers ${kind.padEnd(4)} run ${run + 1}: ` +
+								`p50 ${ms(s.p50)} p99 ${ms(s.p99)} lost ${r.lost}/${r.expected} ` +
+								`server CPU ${r.serverCpuMs.toFixed(0)} ms, client CPU ${r.clientCpuPct.toFixed(0)}%, other CPU ${r.otherCpuMs.toFixed(0)} ms, connect ${ms(r.connectMs)}`
+						);
+					}
+				}
+			}
+			row.summary = {};
+			for (const kind of cfg.servers) {
+				const p = pooled[kind];
+				const okRuns = (row.runs[kind] ?? []).filter((r) => !r.error);
+				if (!p) {
+					row.summary[kind] = { error: row.runs[kind]?.[0]?.error ?? 'no run' };
+					continue;
+				}
+				row.summary[kind] = {
+					latency: summarize(p.lat),
+					confirmLatency: p.conf.length ? summarize(p.conf) : undefined,
+					lost: p.lost,
+					expected: p.expected,
+					duplicates: p.dup,
+					serverCpuMs: median(okRuns.map((r) => r.serverCpuMs)),
+					clientCpuPct: median(okRuns.map((r) => r.clientCpuPct)),
+					connectMs: median(okRuns.map((r) => r.connectMs)),
+					otherCpuMs: median(okRuns.map((r) => r.otherCpuMs)),
+					failedRuns: (row.runs[kind] ?? []).length - okRuns.length
+				};
+			}
+			results.fanout.push(row);
+		}
+	}
+}
+
+// ---------- scenario 2: cold sync ----------
+async function coldSync(results) {
+	for (const shape of cfg.shapes) {
+		const row = { shape, cases: cfg.cases, servers: {} };
+		for (const kind of cfg.servers) {
+			const room = `bench/cold-${shape}-${Date.now().toString(36)}`;
+			const dataDir = newDataDir();
+			const entry = (row.servers[kind] = {});
+			try {
+				await withServer(kind, { dataDir }, async (server) => {
+					await sleep(300);
+					entry.idle = readMemory(server.pid);
+					const base = { server: serverArg(server), room, cases: cfg.cases, shape };
+					entry.upload = await runWorker('coldsync-worker.mjs', { ...base, mode: 'upload' }, 360000);
+					entry.afterUpload = readMemory(server.pid);
+					// Each measure: one fresh process, one warm-up sync (discarded), then the runs.
+					// "alone": the fresh client is the document's only client;
+					// "held": another client keeps the document open (loaded) meanwhile.
+					const alone = await runWorker('coldsync-worker.mjs', { ...base, mode: 'measure', runs: cfg.coldRuns + 1 }, 360000);
+					entry.alone = alone.runs.slice(1);
+					entry.afterAlone = readMemory(server.pid);
+					const held = await runWorker('coldsync-worker.mjs', { ...base, mode: 'measure', runs: cfg.coldRuns + 1, holdOpen: true }, 360000);
+					entry.held = held.runs.slice(1);
+					entry.loaded = held.memory;
+					entry.end = readMemory(server.pid);
+					say(
+						`cold ${shape} ${kind}: update ${mib(entry.upload.updateBytes)}, sync median ${ms(median(entry.alone.map((r) => r.totalMs)))} alone, ` +
+							`${ms(median(entry.held.map((r) => r.totalMs)))} held open; RSS loaded ${mib(entry.loaded.rss)} (idle ${mib(entry.idle.rss)}, peak ${mib(entry.end.hwm)})`
+					);
+				});
+				if (kind === 'ours' && cfg.restartRuns > 0) {
+					entry.restart = [];
+					for (let i = 0; i < cfg.restartRuns; i++) {
+						await withServer(kind, { dataDir }, async (server) => {
+							await sleep(300);
+							const idle = readMemory(server.pid);
+							const base = { server: serverArg(server), room, cases: cfg.cases, shape };
+							const m = await runWorker('coldsync-worker.mjs', { ...base, mode: 'measure', runs: 1, pauseMs: 0 }, 360000);
+							entry.restart.push({ ...m.runs[0], idle, loaded: m.memory });
+						});
+					}
+					entry.dataDirBytes = dirBytes(dataDir);
+					say(`cold ${shape} ours after restart: first sync median ${ms(median(entry.restart.map((r) => r.totalMs)))}, data dir ${mib(entry.dataDirBytes)}`);
+				}
+			} catch (e) {
+				entry.error = e.message;
+				say(`cold ${shape} ${kind}: FAILED ${e.message.split('\n')[0]}`);
+			}
+		}
+		results.cold.push(row);
+	}
+}
+
+function dirBytes(dir) {
+	let total = 0;
+	for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+		const p = path.join(dir, e.name);
+		total += e.isDirectory() ? dirBytes(p) : fs.statSync(p).size;
+	}
+	return total;
+}
+
+// ---------- report ----------
+function fanoutTable(results) {
+	const has = (k) => cfg.servers.includes(k);
+	const lines = [
+		'| readers | client | p50 ref | p50 ours | ours/ref | p99 ref | p99 ours | ours/ref | lost ref | lost ours | server CPU ref / ours | client CPU ref / ours | other CPU ref / ours |',
+		'|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+	];
+	for (const row of results.fanout) {
+		const ref = has('ref') ? row.summary.ref : undefined;
+		const ours = has('ours') ? row.summary.ours : undefined;
+		const cell = (s, f) => (!s ? '–' : s.error ? 'failed' : f(s));
+		lines.push(
+			`| ${row.readers} | ${row.clientKind} | ${cell(ref, (s) => ms(s.latency.p50))} | ${cell(ours, (s) => ms(s.latency.p50))} | ` +
+				`${ratio(ours?.latency?.p50, ref?.latency?.p50)} | ${cell(ref, (s) => ms(s.latency.p99))} | ${cell(ours, (s) => ms(s.latency.p99))} | ` +
+				`${ratio(ours?.latency?.p99, ref?.latency?.p99)} | ${cell(ref, (s) => `${s.lost}/${s.expected}`)} | ${cell(ours, (s) => `${s.lost}/${s.expected}`)} | ` +
+				`${cell(ref, (s) => ms(s.serverCpuMs))} / ${cell(ours, (s) => ms(s.serverCpuMs))} | ` +
+				`${cell(ref, (s) => `${s.clientCpuPct.toFixed(0)}%`)} / ${cell(ours, (s) => `${s.clientCpuPct.toFixed(0)}%`)} | ` +
+				`${cell(ref, (s) => ms(s.otherCpuMs))} / ${cell(ours, (s) => ms(s.otherCpuMs))} |`
+		);
+	}
+	const conf = results.fanout.filter((r) => r.summary.ours?.confirmLatency);
+	if (conf.length) {
+		lines.push('', 'Our relay, writer\'s edit → confirmation (type 100) received:', '', '| readers | client | p50 | p99 | max |', '|---:|---|---:|---:|---:|');
+		for (const r of conf) {
+			const c = r.summary.ours.confirmLatency;
+			lines.push(`| ${r.readers} | ${r.clientKind} | ${ms(c.p50)} | ${ms(c.p99)} | ${ms(c.max)} |`);
+		}
+	}
+	return lines.join('\n');
+}
+
+function coldTable(results) {
+	const med = (runs, f = (r) => r.totalMs) => (runs?.length ? median(runs.map(f)) : NaN);
+	const lines = [
+		'| shape | update | ref | ours | ours/ref | ref, held open | ours, held open | ours/ref | ours, first after restart |',
+		'|---|---:|---:|---:|---:|---:|---:|---:|---:|'
+	];
+	for (const row of results.cold) {
+		const r = row.servers.ref;
+		const o = row.servers.ours;
+		const cell = (e, key) => (!e ? '–' : e.error ? 'failed' : ms(med(e[key])));
+		const bytes = r?.upload?.updateBytes ?? o?.upload?.updateBytes;
+		lines.push(
+			`| ${row.shape} (${row.cases} cases) | ${mib(bytes)} | ${cell(r, 'alone')} | ${cell(o, 'alone')} | ${ratio(med(o?.alone), med(r?.alone))} | ` +
+				`${cell(r, 'held')} | ${cell(o, 'held')} | ${ratio(med(o?.held), med(r?.held))} | ${o?.restart?.length ? ms(med(o.restart)) : '–'} |`
+		);
+	}
+	lines.push(
+		'',
+		'| shape | server | open / first data / applied (only client) | RSS idle | RSS doc loaded | ours/ref | peak RSS | upload → synced | upload → confirmed | data dir |',
+		'|---|---|---|---:|---:|---:|---:|---:|---:|---:|'
+	);
+	for (const row of results.cold) {
+		for (const kind of cfg.servers) {
+			const e = row.servers[kind];
+			if (!e || e.error) {
+				lines.push(`| ${row.shape} | ${kind} | failed | | | | | | | |`);
+				continue;
+			}
+			const split = `${ms(med(e.alone, (x) => x.openMs))} / ${ms(med(e.alone, (x) => x.firstDataMs))} / ${ms(med(e.alone))}`;
+			const rss = e.loaded?.rss;
+			const refRss = row.servers.ref?.loaded?.rss;
+			lines.push(
+				`| ${row.shape} | ${kind} | ${split} | ${mib(e.idle?.rss)} | ${mib(rss)} | ${kind === 'ours' ? ratio(rss, refRss) : ''} | ${mib(e.end?.hwm)} | ` +
+					`${ms(e.upload?.syncedMs)} | ${ms(e.upload?.confirmedMs)} | ${kind === 'ours' ? mib(e.dataDirBytes) : ''} |`
+			);
+		}
+	}
+	return lines.join('\n');
+}
+
+function report(results, machine) {
+	const m = machine;
+	const parts = [
+		`Run ${m.date} on ${m.nproc} × ${m.cpuModel}, ${mib(m.memTotal)} RAM, Node ${m.node}, Linux ${m.kernel}; ` +
+			`commit ${m.commit}${m.relaySourceDirty ? ' (sync-server/ had uncommitted changes)' : ''}. ` +
+			`${cfg.pin ? 'Servers pinned to CPU 0, clients to CPU 1.' : 'No CPU pinning.'} ` +
+			`Confirmations: writer ${cfg.confirm ? 'confirm=1' : 'off'}, fan-out readers ${cfg.readerConfirm ? 'confirm=1' : 'off'}. ` +
+			`Load average at start / end: ${m.loadAvgAtStart.map((x) => x.toFixed(2)).join(' ')} / ${m.loadAvgAtEnd.map((x) => x.toFixed(2)).join(' ')}.` +
+			`${cfg.quick ? ' QUICK (smoke) sizes.' : ''}`
+	];
+	if (results.fanout.length) {
+		parts.push(
+			'',
+			`**Fan-out** — 1 writer, ${cfg.edits} edits every ${cfg.intervalMs} ms, ${cfg.fanoutRuns} run(s) per row per server (latencies pooled), settle ${cfg.settleMs} ms. ` +
+				'Server CPU is the server process\'s user+system time from the first edit to the end of the settle wait (median over runs); client CPU is the client process\'s share of one core over the same span; ' +
+				'other CPU is what the rest of the machine used meanwhile (noise from outside the benchmark).',
+			'',
+			fanoutTable(results)
+		);
+	}
+	if (results.cold.length) {
+		parts.push(
+			'',
+			`**Cold sync** — a fresh client (WebsocketProvider) from construction to \`synced\` (document received and applied), median of ${cfg.coldRuns} runs after one warm-up. ` +
+				'"ref / ours": the fresh client is the document\'s only client (our relay unloads idle documents, so it loads from SQLite each time); ' +
+				'"held open": another client keeps the document loaded meanwhile. ' +
+				`"First after restart": first sync after restarting the relay on the same DATA_DIR (median of ${cfg.restartRuns}). ` +
+				'RSS is the server\'s VmRSS (/proc/<pid>/status): idle before the upload, and with the document loaded after the held-open runs; peak is VmHWM.',
+			'',
+			coldTable(results)
+		);
+	}
+	return parts.join('\n');
+}
+
+const START = '<!-- bench-results:start -->';
+const END = '<!-- bench-results:end -->';
+function writeDoc(markdown) {
+	const file = path.join(ROOT, 'docs/benchmarks.md');
+	const block = `${START}\n${markdown}\n${END}`;
+	let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n\n## Latest results\n\n';
+	if (text.includes(START) && text.includes(END)) {
+		text = text.slice(0, text.indexOf(START)) + block + text.slice(text.indexOf(END) + END.length);
+	} else {
+		text = `${text.trimEnd()}\n\n${block}\n`;
+	}
+	fs.writeFileSync(file, text);
+}
+
+// ---------- main ----------
+async function main() {
+	fs.mkdirSync(logDir, { recursive: true });
+	const t0 = Date.now();
+	const machine = machineInfo();
+	const busyAtStart = await waitQuiet();
+	if (busyAtStart !== undefined) machine.busyAtStart = busyAtStart;
+	machine.loadAvgAtStart = os.loadavg();
+	say(`${machine.nproc} × ${machine.cpuModel}, Node ${machine.node}; pin ${cfg.pin ? 'on' : 'off'}; logs in ${path.relative(ROOT, logDir)}`);
+	if (cfg.servers.includes('ours')) {
+		const buildScript = path.join(ROOT, 'sync-server/build.mjs');
+		if (cfg.build && fs.existsSync(buildScript)) {
+			say('building the relay (node sync-server/build.mjs)');
+			const b = spawnSync(process.execPath, [buildScript], { cwd: ROOT, encoding: 'utf8' });
+			if (b.status !== 0) throw new Error(`relay build failed:\n${b.stdout}\n${b.stderr}`);
+		}
+		if (!fs.existsSync(OUR_RELAY)) throw new Error(`${path.relative(ROOT, OUR_RELAY)} is missing; build the relay or set BENCH_SERVERS=ref`);
+	}
+	if (cfg.servers.includes('ours')) await makeTemplate();
+	const results = { machine, config: { ...cfg, out: undefined }, fanout: [], cold: [] };
+	if (cfg.scenarios.includes('fanout')) await fanout(results);
+	if (cfg.scenarios.includes('cold')) await coldSync(results);
+	results.elapsedSeconds = (Date.now() - t0) / 1000;
+	machine.loadAvgAtEnd = os.loadavg();
+
+	const markdown = report(results, machine);
+	fs.mkdirSync(cfg.out, { recursive: true });
+	const base = path.join(cfg.out, `bench-${runId}${cfg.quick ? '-quick' : ''}`);
+	fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 2));
+	fs.writeFileSync(`${base}.md`, markdown + '\n');
+	fs.writeFileSync(path.join(cfg.out, 'latest.json'), JSON.stringify(results, null, 2));
+	console.log(markdown);
+	say(`done in ${results.elapsedSeconds.toFixed(0)} s; JSON: ${path.relative(ROOT, base)}.json`);
+	if (cfg.writeDoc) {
+		writeDoc(markdown);
+		say('docs/benchmarks.md updated');
+	}
+	const failed =
+		results.fanout.some((r) => Object.values(r.summary).some((s) => s.error || s.failedRuns)) ||
+		results.cold.some((r) => Object.values(r.servers).some((s) => s.error));
+	return failed ? 2 : 0;
+}
+
+main()
+	.then((code) => {
+		fs.rmSync(tmpRoot, { recursive: true, force: true });
+		process.exitCode = code;
+	})
+	.catch((e) => {
+		fs.rmSync(tmpRoot, { recursive: true, force: true });
+		console.error(e);
+		process.exitCode = 1;
+	});

@@ -1,0 +1,46 @@
+/**
+ * Demo data: on the first start with DEMO on (no users yet), the demo documents and accounts of
+ * `buildDemo` go into SQLite, every account with DEMO_PASSWORD. Seeding never overwrites a
+ * stored document or account, so running it again changes nothing.
+ */
+import { buildDemo } from '../src/lib/model/demo';
+import { hashPassword } from './auth';
+import { log } from './log';
+import type { Storage, StoredUser } from './storage';
+
+export async function seedDemo(storage: Storage, password: string): Promise<{ docs: number; users: number } | undefined> {
+	if (storage.userCount() > 0) return undefined;
+	const started = Date.now();
+	const demo = buildDemo();
+	// Each account gets its own salt; the hashes run in parallel on libuv's thread pool.
+	const users: StoredUser[] = await Promise.all(
+		demo.users.map(async (u) => ({ username: u.username, passwordHash: await hashPassword(password), claims: u.claims, demo: true }))
+	);
+	const result = storage.transaction(() => {
+		let docs = 0;
+		for (const d of demo.docs) if (storage.seedDoc(d.name, d.update)) docs++;
+		return { docs, users: storage.addUsers(users) };
+	});
+	log.info('demo data seeded', { ...result, ms: Date.now() - started });
+	return result;
+}
+
+/** The demo accounts as a printable table, or '' when there are none. */
+export function demoAccountsTable(storage: Storage, password: string): string {
+	const rows = storage
+		.listUsers()
+		.filter((u) => u.demo)
+		.map((u) => [u.username, u.claims.role, u.claims.name, u.claims.communityId]);
+	if (rows.length === 0) return '';
+	const head = ['username', 'role', 'name', 'community'];
+	// CJK characters take two columns in a terminal.
+	const width = (s: string) => [...s].reduce((w, ch) => w + (/[\u1100-\uffff]/.test(ch) ? 2 : 1), 0);
+	const cols = head.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i]))));
+	const fmt = (r: string[]) => '  ' + r.map((c, i) => c + ' '.repeat(cols[i] - width(c))).join('  ');
+	return [
+		`Demo accounts (password: ${password}, set by DEMO_PASSWORD when the data was first seeded):`,
+		fmt(head),
+		fmt(cols.map((w) => '-'.repeat(w))),
+		...rows.map(fmt)
+	].join('\n');
+}

@@ -1,0 +1,152 @@
+/**
+ * The relay assembled: SQLite storage, rooms, HTTP routes, and the websocket endpoint
+ * `/sync/<docName>?token=…` whose upgrade is refused with 401/403 before the handshake (R1, R5).
+ */
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { accessFor } from '../src/lib/model/catalogue';
+import { Tokens, loadOrCreateSecret } from './auth';
+import type { Config } from './config';
+import { Connection } from './connection';
+import { demoAccountsTable, seedDemo } from './demo-seed';
+import { bearer, createRequestHandler } from './http';
+import { errorText, log } from './log';
+import { Rooms } from './rooms';
+import { Storage } from './storage';
+
+export interface Relay {
+	readonly url: string;
+	readonly storage: Storage;
+	stop(): Promise<void>;
+}
+
+function refuse(socket: Duplex, status: number, error: string): void {
+	const body = JSON.stringify({ error });
+	socket.end(
+		`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n` +
+			'Connection: close\r\n' +
+			'Content-Type: application/json; charset=utf-8\r\n' +
+			`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+	);
+}
+
+export async function startRelay(config: Config): Promise<Relay> {
+	const storage = new Storage(config.dataDir);
+	const tokens = new Tokens(loadOrCreateSecret(config.dataDir, config.jwtSecret), config.tokenTtlSeconds);
+	if (config.demo) await seedDemo(storage, config.demoPassword);
+	const rooms = new Rooms(storage, config.compactAfter);
+	const connections = new Set<Connection>();
+	let stopping = false;
+
+	const handler = createRequestHandler({
+		storage,
+		tokens,
+		bench: config.bench,
+		staticDir: config.staticDir,
+		health: () => ({
+			docsLoaded: rooms.loaded,
+			connections: connections.size,
+			pendingDocs: rooms.writer.pendingDocs,
+			commits: rooms.writer.commits
+		})
+	});
+	const server = http.createServer((req, res) => {
+		if (stopping) res.setHeader('Connection', 'close');
+		handler(req, res);
+	});
+	const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes });
+
+	server.on('upgrade', (req, socket, head) => {
+		socket.on('error', () => socket.destroy());
+		const ip = req.socket.remoteAddress ?? '?';
+		const url = new URL(req.url ?? '/', 'http://relay');
+		if (!url.pathname.startsWith('/sync/')) return refuse(socket, 404, 'websocket endpoint is /sync/<docName>');
+		let doc: string;
+		try {
+			doc = decodeURIComponent(url.pathname.slice('/sync/'.length));
+		} catch {
+			return refuse(socket, 400, 'document name does not decode');
+		}
+		if (stopping) return refuse(socket, 503, 'relay shutting down');
+		tokens
+			.verify(url.searchParams.get('token') ?? bearer(req))
+			.then((auth) => {
+				if (!auth.ok) {
+					log.warn('upgrade refused', { status: 401, doc, reason: auth.reason, ip });
+					return refuse(socket, 401, auth.reason);
+				}
+				const mode = accessFor(auth.user, doc, { bench: config.bench });
+				if (!mode) {
+					log.warn('upgrade refused', { status: 403, doc, user: auth.user.username, role: auth.user.role, ip });
+					return refuse(socket, 403, 'this account may not open this document');
+				}
+				if (stopping) return refuse(socket, 503, 'relay shutting down');
+				wss.handleUpgrade(req, socket, head, (ws) => {
+					const info = { doc, user: auth.user, mode, confirm: url.searchParams.get('confirm') === '1', ip, exp: auth.exp };
+					const conn = new Connection(ws, info, rooms, () => stopping);
+					connections.add(conn);
+					ws.on('close', () => connections.delete(conn));
+					conn.start();
+				});
+			})
+			.catch((e) => {
+				log.error('upgrade failed', { doc, error: errorText(e) });
+				refuse(socket, 500, 'internal error');
+			});
+	});
+
+	// Keep-alive (R10): a connection that did not answer the previous ping is dropped.
+	const ping = setInterval(() => {
+		for (const conn of connections) {
+			if (!conn.alive) {
+				log.warn('no pong, dropping connection', { conn: conn.id, doc: conn.info.doc, user: conn.info.user.username });
+				conn.terminate();
+				continue;
+			}
+			conn.alive = false;
+			conn.ws.ping();
+		}
+	}, config.pingIntervalMs);
+	ping.unref();
+
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(config.port, config.host, () => {
+			server.off('error', reject);
+			resolve();
+		});
+	});
+	const address = server.address();
+	const port = typeof address === 'object' && address ? address.port : config.port;
+	const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+	const url = `http://${shownHost}:${port}`;
+	log.info('relay listening', { url, host: config.host, port, data: storage.file, static: config.staticDir, bench: config.bench });
+	const table = demoAccountsTable(storage, config.demoPassword);
+	console.log(`\n  党群一张网 relay: ${url}\n` + (table ? `\n${table}\n` : ''));
+
+	/** R19: stop accepting, commit every pending write, close sockets, close SQLite. */
+	async function stop(): Promise<void> {
+		if (stopping) return;
+		stopping = true;
+		log.info('shutting down', { connections: connections.size, docsLoaded: rooms.loaded });
+		clearInterval(ping);
+		const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+		const flushed = rooms.flush();
+		if (!flushed) log.error('final flush failed: uncommitted updates are lost (clients still hold them)');
+		const socketsClosed = Promise.all([...connections].map((c) => new Promise((r) => c.ws.once('close', r))));
+		for (const conn of connections) conn.close(1001, 'relay shutting down');
+		server.closeIdleConnections();
+		let timer: NodeJS.Timeout | undefined;
+		await Promise.race([socketsClosed, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+		clearTimeout(timer);
+		for (const conn of connections) conn.terminate();
+		server.closeAllConnections();
+		await closed;
+		rooms.unloadAll(flushed);
+		storage.close();
+		log.info('relay stopped');
+	}
+
+	return { url, storage, stop };
+}

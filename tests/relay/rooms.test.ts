@@ -1,0 +1,128 @@
+/**
+ * The rooms layer in-process (no sockets): what a failure inside Yjs leaves behind, group
+ * commit, confirmations and unloading (R9, R12, R13, R15, R18).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as Y from 'yjs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ProtocolError, decodeConfirmed, messageConfirmed } from '../../sync-server/protocol';
+import { Rooms, type Peer } from '../../sync-server/rooms';
+import { Storage } from '../../sync-server/storage';
+
+class StubPeer implements Peer {
+	messages: Uint8Array[] = [];
+	acked = 0;
+	constructor(readonly confirm = false) {}
+	send(m: Uint8Array) {
+		this.messages.push(m);
+	}
+	confirmations() {
+		return this.messages.filter((m) => m[0] === messageConfirmed).map((m) => decodeConfirmed(m)!);
+	}
+}
+
+const NAME = 'community/c1/cases';
+let dir: string;
+let storage: Storage;
+let rooms: Rooms;
+
+beforeEach(() => {
+	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-rooms-'));
+	storage = new Storage(dir);
+	rooms = new Rooms(storage, 200);
+});
+afterEach(() => {
+	rooms.writer.flush();
+	storage.close();
+	fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function updateOf(edit: (d: Y.Doc) => void, base?: Uint8Array): Uint8Array {
+	const d = new Y.Doc();
+	if (base) Y.applyUpdate(d, base);
+	const sv = Y.encodeStateVector(d);
+	edit(d);
+	return Y.encodeStateAsUpdate(d, sv);
+}
+
+const stored = (): Y.Doc => {
+	const d = new Y.Doc();
+	const u = storage.loadDoc(NAME);
+	if (u) Y.applyUpdate(d, u);
+	return d;
+};
+
+describe('rooms', () => {
+	it('[R9] when Yjs throws while integrating an update, nothing of it is stored or forwarded and the document is rebuilt', () => {
+		const a = new StubPeer();
+		const b = new StubPeer();
+		const room = rooms.join(NAME, a);
+		rooms.join(NAME, b);
+		room.apply(updateOf((d) => d.getMap('m').set('ok', 1)), a);
+		rooms.writer.flush();
+		const forwardedBefore = b.messages.length;
+		// an observer that throws makes Y.applyUpdate throw after the structs were integrated
+		const poisoned = room.doc;
+		poisoned.getMap('m').observe((e) => {
+			if (e.keysChanged.has('boom')) throw new Error('observer failed');
+		});
+		let error: unknown;
+		try {
+			room.apply(updateOf((d) => d.getMap('m').set('boom', 1)), a);
+		} catch (e) {
+			error = e;
+		}
+		expect(error).toBeInstanceOf(ProtocolError);
+		expect((error as ProtocolError).closeCode).toBe(1007);
+		expect(b.messages.length).toBe(forwardedBefore);
+		expect(rooms.writer.hasPending(NAME)).toBe(false);
+		expect(room.doc).not.toBe(poisoned);
+		expect(room.doc.getMap('m').toJSON()).toEqual({ ok: 1 });
+		rooms.writer.flush();
+		expect(stored().getMap('m').toJSON()).toEqual({ ok: 1 });
+		// the rebuilt document takes further updates
+		room.apply(updateOf((d) => d.getMap('m').set('later', 2)), a);
+		rooms.writer.flush();
+		expect(stored().getMap('m').toJSON()).toEqual({ ok: 1, later: 2 });
+		expect(b.messages.length).toBe(forwardedBefore + 1);
+	});
+
+	it('[R15] updates applied in one tick are written in one transaction, then confirmed once per commit', async () => {
+		const c = new StubPeer(true);
+		const room = rooms.join(NAME, c);
+		for (let i = 0; i < 10; i++) room.apply(updateOf((d) => d.getMap('m').set(`k${i}`, i)), c);
+		expect(rooms.writer.hasPending(NAME)).toBe(true);
+		expect(c.confirmations()).toEqual([]); // nothing before the commit
+		expect(storage.loadDoc(NAME)).toBeNull();
+		await new Promise((r) => setImmediate(r));
+		expect(rooms.writer.commits).toBe(1);
+		expect(storage.logLength(NAME)).toBe(1);
+		expect(c.confirmations()).toHaveLength(1);
+		expect(Y.decodeStateVector(Y.encodeStateVector(room.doc))).toEqual(c.confirmations()[0].stateVector);
+		expect(Object.keys(stored().getMap('m').toJSON())).toHaveLength(10);
+	});
+
+	it('[R18] the last peer leaving commits pending writes, compacts, and drops the room', () => {
+		const a = new StubPeer();
+		const room = rooms.join(NAME, a);
+		room.apply(updateOf((d) => d.getText('t').insert(0, 'pending at leave')), a);
+		expect(rooms.writer.hasPending(NAME)).toBe(true);
+		rooms.leave(room, a);
+		expect(rooms.loaded).toBe(0);
+		expect(rooms.writer.hasPending(NAME)).toBe(false);
+		expect(storage.logLength(NAME)).toBe(0);
+		expect(stored().getText('t').toString()).toBe('pending at leave');
+	});
+
+	it('[R2] newcomers with an empty state vector share one encoded answer, invalidated by the next update', () => {
+		const a = new StubPeer();
+		const room = rooms.join(NAME, a);
+		room.apply(updateOf((d) => d.getText('t').insert(0, 'abc')), a);
+		const first = room.step2For(new Uint8Array([0]));
+		expect(room.step2For(new Uint8Array([0]))).toBe(first);
+		room.apply(updateOf((d) => d.getText('t').insert(0, 'x')), a);
+		expect(room.step2For(new Uint8Array([0]))).not.toBe(first);
+	});
+});
