@@ -63,7 +63,7 @@ if (stale.length > 0) {
 	}
 }
 
-const child = spawn(process.execPath, [at('dist/relay/main.js'), ...process.argv.slice(2)], {
+const child = spawn(process.execPath, ['--enable-source-maps', at('dist/relay/main.js'), ...process.argv.slice(2)], {
 	cwd: root,
 	stdio: 'inherit',
 	env: process.env

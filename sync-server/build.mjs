@@ -4,7 +4,7 @@
  *
  *   node sync-server/build.mjs            (npm run build:relay)
  *
- * `buildRelay({ alias })` lets the relay tests swap a module (the demo generator) for a fixture.
+ * The relay tests call `buildRelay({ outfile })` to bundle into dist/relay-test/ instead.
  */
 import { build } from 'esbuild';
 import path from 'node:path';
@@ -12,27 +12,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/**
- * @param {{ outfile?: string, alias?: Record<string, string>, logLevel?: import('esbuild').LogLevel }} [opts]
- *   alias: absolute path of a source module -> absolute path of the file to bundle instead
- */
-export async function buildRelay({ outfile = path.join(root, 'dist/relay/main.js'), alias = {}, logLevel = 'warning' } = {}) {
-	/** @type {import('esbuild').Plugin[]} */
-	const plugins = [];
-	if (Object.keys(alias).length > 0) {
-		plugins.push({
-			name: 'alias-modules',
-			setup(b) {
-				b.onResolve({ filter: /^\./ }, (args) => {
-					const target = path.resolve(args.resolveDir, args.path);
-					for (const [from, to] of Object.entries(alias)) {
-						if (target === from || target + '.ts' === from) return { path: to };
-					}
-					return undefined;
-				});
-			}
-		});
-	}
+/** @param {{ outfile?: string, logLevel?: import('esbuild').LogLevel }} [opts] */
+export async function buildRelay({ outfile = path.join(root, 'dist/relay/main.js'), logLevel = 'warning' } = {}) {
 	await build({
 		entryPoints: [path.join(root, 'sync-server/main.ts')],
 		outfile,
@@ -43,7 +24,6 @@ export async function buildRelay({ outfile = path.join(root, 'dist/relay/main.js
 		packages: 'external',
 		sourcemap: 'linked',
 		logLevel,
-		plugins,
 		banner: { js: '// Built by sync-server/build.mjs: do not edit.' }
 	});
 	return outfile;

@@ -33,6 +33,7 @@ export class Connection implements Peer {
 	/** set by the keep-alive sweep, cleared by a pong */
 	alive = true;
 	#dropped = 0;
+	#dropLogged = false;
 	#room: Room | undefined;
 	#left = false;
 	#opened = Date.now();
@@ -133,7 +134,12 @@ export class Connection implements Peer {
 				case 'step2':
 				case 'update':
 					if (this.info.mode === 'read') {
-						if (this.#dropped++ === 0) log.warn('dropped write from read-only connection', this.#fields());
+						// Every read-only client sends a step 2 on connecting; only log one that carries an edit.
+						this.#dropped++;
+						if (!this.#dropLogged && room.wouldChange(msg.update)) {
+							this.#dropLogged = true;
+							log.warn('dropped write from read-only connection', { ...this.#fields(), bytes: msg.update.length });
+						}
 						break;
 					}
 					room.apply(msg.update, this);

@@ -1,6 +1,6 @@
 /**
  * The wire format: the stock y-websocket protocol (y-protocols sync and awareness) plus one
- * relay-to-client message, `messageConfirmed` (docs/sync-protocol.md, rules R1–R4).
+ * relay-to-client message, `messageConfirmed` (docs/sync-protocol.md, rules R2, R3, R9, R11).
  *
  * Parsing is strict: every message from a client is decoded completely before anything acts on
  * it, and anything that does not decode raises a ProtocolError naming the close code to use.
@@ -112,7 +112,7 @@ export const encodeAwareness = (update: Uint8Array) =>
 
 /**
  * `varUint(100) varUint8Array(stateVector) varUint(acked)`: the relay's durable state vector, and
- * how many sync step 2 / update messages of this connection are durable (R12–R14). A reader that
+ * how many sync step 2 / update messages of this connection are durable (R11–R14). A reader that
  * only wants the state vector stops after it.
  */
 export const encodeConfirmed = (stateVector: Uint8Array, acked: number) =>

@@ -136,6 +136,31 @@ export class Room {
 		return captured.length > 0;
 	}
 
+	/**
+	 * Whether applying `update` would change the document: structs it lacks, or deletions it has
+	 * not made (each deleted range checked at both ends). Used only to word the log.
+	 */
+	wouldChange(update: Uint8Array): boolean {
+		try {
+			const { structs, ds } = Y.decodeUpdate(update);
+			const sv = Y.decodeStateVector(this.stateVector());
+			for (const s of structs) {
+				if (!(s instanceof Y.Skip) && s.id.clock + s.length > (sv.get(s.id.client) ?? 0)) return true;
+			}
+			if (ds.clients.size === 0) return false;
+			const deleted = Y.createDeleteSetFromStructStore(this.doc.store);
+			for (const [client, ranges] of ds.clients) {
+				for (const r of ranges) {
+					if (!Y.isDeleted(deleted, Y.createID(client, r.clock))) return true;
+					if (!Y.isDeleted(deleted, Y.createID(client, r.clock + r.len - 1))) return true;
+				}
+			}
+			return false;
+		} catch {
+			return true;
+		}
+	}
+
 	#rebuild(): void {
 		const old = this.doc;
 		old.off('update', this.#onUpdate);

@@ -95,13 +95,17 @@ for (const [size, opts] of Object.entries(VIEWPORTS)) {
 	await page.fill('[data-testid=people-search]', '3-2-501');
 	await shot(page, `${size}-09-people-search`);
 
-	// offline: the header must say so, and count what the relay has not seen
+	// offline: the app starts from the service worker's shell and local data, the header
+	// says so and counts what the relay has not seen
+	await page.evaluate(() => navigator.serviceWorker?.ready);
 	await context.setOffline(true);
-	await page.goto(`${BASE}/`).catch(() => {});
+	await page.goto(`${BASE}/`);
+	await page.waitForSelector('[data-testid=grid-list] a', { timeout: 15_000 });
+	await shot(page, `${size}-10a-offline-start`, { settle: 1500 });
 	await page.click('[data-testid=grid-list] a >> nth=1');
 	await page.fill('[data-testid=grid-notes]', '离线时写下的备注');
 	await page.waitForSelector('[data-testid=sync-status][data-state=offline]', { timeout: 15_000 }).catch(() => {});
-	await shot(page, `${size}-10-offline-edit`, { settle: 800 });
+	await shot(page, `${size}-10b-offline-edit`, { settle: 800 });
 	await context.setOffline(false);
 
 	// settings, English, large text

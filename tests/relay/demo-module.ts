@@ -1,16 +1,6 @@
-/**
- * Which demo generator the relay under test was bundled with: the real src/lib/model/demo.ts,
- * or, until it exists, the stand-in in fixtures/ (global-setup.ts makes the same choice).
- */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+/** The demo data the relay under test seeds (src/lib/model/demo.ts), for picking users and documents. */
 import type { Role, UserClaims } from '../../src/lib/model/catalogue';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const REAL_DEMO = path.resolve(here, '../../src/lib/model/demo.ts');
-export const STANDIN_DEMO = path.resolve(here, 'fixtures/demo-standin.ts');
-export const demoModulePath = () => (fs.existsSync(REAL_DEMO) ? REAL_DEMO : STANDIN_DEMO);
+import { buildDemo } from '../../src/lib/model/demo';
 
 export interface DemoData {
 	docs: Array<{ name: string; update: Uint8Array }>;
@@ -19,11 +9,7 @@ export interface DemoData {
 
 let cached: DemoData | undefined;
 export async function loadDemo(): Promise<DemoData> {
-	if (!cached) {
-		const mod = (await import(/* @vite-ignore */ demoModulePath())) as { buildDemo: () => DemoData };
-		cached = mod.buildDemo();
-	}
-	return cached;
+	return (cached ??= buildDemo());
 }
 
 export async function demoUser(role: Role, pick: (c: UserClaims) => boolean = () => true) {

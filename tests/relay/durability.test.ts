@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as Y from 'yjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { accessFor, docName } from '../../src/lib/model/catalogue';
-import { connect, covers, fetchStored, login, synced, type Peer } from './clients';
+import { RawClient, connect, covers, fetchStored, login, synced, type Peer } from './clients';
 import { demoUser, loadDemo } from './demo-module';
 import { RelayProcess, waitFor } from './harness';
 
@@ -63,8 +63,11 @@ describe('restarts', () => {
 		writers.forEach((w, i) => w.doc.getText('t').insert(0, `edit ${i}`));
 		// the relay has applied them once it forwarded them; SIGTERM must still get them to disk
 		await waitFor(() => watchers.every((w, i) => w.doc.getText('t').toString() === `edit ${i}`), 'edits forwarded');
+		const raw = new RawClient(relay, names[0], token);
+		await raw.opened;
 		const exit = await relay.stop('SIGTERM');
 		expect(exit).toEqual({ code: 0, signal: null });
+		expect(await raw.closed).toEqual({ code: 1001, reason: 'relay shutting down' });
 		expect(relay.output).toMatch(/relay stopped/);
 		for (const p of peers) p.close();
 		peers = [];

@@ -6,8 +6,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as Y from 'yjs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProtocolError, decodeConfirmed, messageConfirmed } from '../../sync-server/protocol';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EventEmitter } from 'node:events';
+import type { WebSocket } from 'ws';
+import { Connection } from '../../sync-server/connection';
+import { ProtocolError, decodeConfirmed, encodeSyncStep1, encodeUpdate, messageConfirmed } from '../../sync-server/protocol';
 import { Rooms, type Peer } from '../../sync-server/rooms';
 import { Storage } from '../../sync-server/storage';
 
@@ -29,6 +32,9 @@ let storage: Storage;
 let rooms: Rooms;
 
 beforeEach(() => {
+	// the relay's log lines are not what these tests look at
+	vi.spyOn(console, 'log').mockImplementation(() => {});
+	vi.spyOn(console, 'warn').mockImplementation(() => {});
 	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-rooms-'));
 	storage = new Storage(dir);
 	rooms = new Rooms(storage, 200);
@@ -37,6 +43,7 @@ afterEach(() => {
 	rooms.writer.flush();
 	storage.close();
 	fs.rmSync(dir, { recursive: true, force: true });
+	vi.restoreAllMocks();
 });
 
 function updateOf(edit: (d: Y.Doc) => void, base?: Uint8Array): Uint8Array {
@@ -124,5 +131,74 @@ describe('rooms', () => {
 		expect(room.step2For(new Uint8Array([0]))).toBe(first);
 		room.apply(updateOf((d) => d.getText('t').insert(0, 'x')), a);
 		expect(room.step2For(new Uint8Array([0]))).not.toBe(first);
+	});
+});
+
+/** Just enough of a `ws` socket for a Connection. */
+class FakeSocket extends EventEmitter {
+	readonly OPEN = 1;
+	readonly CONNECTING = 0;
+	readyState = 1;
+	binaryType = 'nodebuffer';
+	sent: Uint8Array[] = [];
+	closedWith: number | undefined;
+	send(m: Uint8Array) {
+		this.sent.push(m);
+	}
+	ping() {}
+	close(code: number) {
+		this.closedWith = code;
+		this.readyState = 3;
+	}
+	terminate() {
+		this.readyState = 3;
+	}
+	receive(m: Uint8Array) {
+		this.emit('message', Buffer.from(m), true);
+	}
+	confirmations() {
+		return this.sent.filter((m) => m[0] === messageConfirmed).map((m) => decodeConfirmed(m)!);
+	}
+}
+
+describe('connection', () => {
+	function open(mode: 'read' | 'write' = 'write') {
+		const ws = new FakeSocket();
+		const user = { id: 'u1', username: 'u1', name: 'U', role: 'secretary' as const, communityId: 'c1' };
+		const info = { doc: NAME, user, mode, confirm: true, ip: '127.0.0.1', exp: Math.floor(Date.now() / 1000) + 3600 };
+		const conn = new Connection(ws as unknown as WebSocket, info, rooms, () => false);
+		conn.start();
+		return { ws, conn };
+	}
+
+	it('[R12][R13] a confirmation covering an update is sent only after the commit, with the message counted', async () => {
+		const { ws } = open();
+		ws.receive(encodeSyncStep1(new Uint8Array([0])));
+		expect(ws.confirmations()).toEqual([{ stateVector: new Map(), acked: 0 }]); // nothing pending: at once
+		const doc = new Y.Doc();
+		doc.getText('t').insert(0, 'abc');
+		ws.receive(encodeUpdate(Y.encodeStateAsUpdate(doc)));
+		expect(ws.confirmations()).toHaveLength(1); // applied, not yet committed: nothing said
+		expect(storage.loadDoc(NAME)).toBeNull();
+		await new Promise((r) => setImmediate(r));
+		expect(storage.loadDoc(NAME)).not.toBeNull();
+		const last = ws.confirmations().at(-1)!;
+		expect(last.acked).toBe(1);
+		expect(last.stateVector.get(doc.clientID)).toBe(3);
+		// a duplicate changes nothing, and is confirmed at once
+		ws.receive(encodeUpdate(Y.encodeStateAsUpdate(doc)));
+		expect(ws.confirmations().at(-1)!.acked).toBe(2);
+	});
+
+	it('[R7] a read-only connection’s updates are dropped and never confirmed', async () => {
+		const { ws } = open('read');
+		ws.receive(encodeSyncStep1(new Uint8Array([0])));
+		const doc = new Y.Doc();
+		doc.getText('t').insert(0, 'abc');
+		ws.receive(encodeUpdate(Y.encodeStateAsUpdate(doc)));
+		await new Promise((r) => setImmediate(r));
+		expect(storage.loadDoc(NAME)).toBeNull();
+		expect(ws.confirmations().map((c) => c.acked)).toEqual([0]);
+		expect(ws.closedWith).toBeUndefined();
 	});
 });

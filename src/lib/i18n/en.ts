@@ -79,6 +79,9 @@ export const en: Messages = {
 	'building.notFound': 'Building not found; it may not have synced to this device yet.',
 	'building.unitFloor': 'Unit {unit} · floor {floor}',
 	'building.unit': 'Unit {unit}',
+	'building.floor': 'Floor {floor}',
+	'building.size': 'Size',
+	'building.sizeValue': '{units} units · {floors} floors',
 	'building.householdCount': '{n} households · {p} people',
 
 	'household.room': 'Room {room}',
@@ -124,7 +127,7 @@ export const en: Messages = {
 	'settings.baseMapSaved': 'Saved.',
 	'settings.account': 'Account',
 	'settings.signedInAs': 'Signed in as {name} ({role})',
-	'settings.signedInAt': 'Signed in: {time}',
+	'settings.signedInAt': 'Account checked {time}',
 	'settings.signOut': 'Sign out',
 	'settings.signOutPending': '{n} changes have not reached the server yet. They stay on this device and sync after you next sign in.',
 	'settings.sync': 'Sync',

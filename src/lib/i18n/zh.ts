@@ -78,6 +78,9 @@ export const zh = {
 	'building.notFound': '找不到这个楼栋，可能尚未同步到本机。',
 	'building.unitFloor': '{unit} 单元 · {floor} 层',
 	'building.unit': '{unit} 单元',
+	'building.floor': '{floor} 层',
+	'building.size': '规模',
+	'building.sizeValue': '{units} 个单元 · {floors} 层',
 	'building.householdCount': '{n} 户 · {p} 人',
 
 	'household.room': '{room} 室',
@@ -123,7 +126,7 @@ export const zh = {
 	'settings.baseMapSaved': '已保存。',
 	'settings.account': '账号',
 	'settings.signedInAs': '当前登录：{name}（{role}）',
-	'settings.signedInAt': '登录时间：{time}',
+	'settings.signedInAt': '账号信息更新于 {time}',
 	'settings.signOut': '退出登录',
 	'settings.signOutPending': '还有 {n} 项修改未同步到服务器。它们保存在本机，下次登录后会继续同步。',
 	'settings.sync': '同步状态',

@@ -23,6 +23,8 @@ export class WorkspaceState {
 	readonly workspace: Workspace;
 	readonly user: UserClaims;
 	#status: () => void;
+	/** tracks only which documents are open, so views of documents don't rerun on status changes */
+	#docsChanged: () => void;
 	#territory: YView<Territory> | undefined;
 	#rosters = new Map<string, YView<Roster>>();
 	/** bumped when this class opens another document */
@@ -36,6 +38,15 @@ export class WorkspaceState {
 			return this.workspace.subscribe(() => {
 				if (first) first = false;
 				else update();
+			});
+		});
+		this.#docsChanged = createSubscriber((update) => {
+			let count = this.workspace.docs.size;
+			return this.workspace.subscribe((s) => {
+				if (s.docs !== count) {
+					count = s.docs;
+					update();
+				}
 			});
 		});
 	}
@@ -52,7 +63,7 @@ export class WorkspaceState {
 	}
 
 	get publicDoc(): SyncedDoc | undefined {
-		this.#status();
+		this.#docsChanged();
 		return this.workspace.get(docName.public(this.user.communityId));
 	}
 
@@ -68,7 +79,7 @@ export class WorkspaceState {
 	}
 
 	get rosterDocs(): SyncedDoc[] {
-		this.#status();
+		this.#docsChanged();
 		void this.#opened;
 		return [...this.workspace.docs.values()].filter((d) => d.ref.kind === 'roster');
 	}

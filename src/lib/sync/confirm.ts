@@ -33,6 +33,7 @@ export class ConfirmTracker {
 	 * burst (typing a word) within `burstMs` count as one change.
 	 */
 	add(client: number, clock: number, now = Date.now(), burstMs = 1000): void {
+		if (this.#covers({ client, clock })) return;
 		const last = this.#pending[this.#pending.length - 1];
 		if (last && last.client === client) {
 			if (last.clock >= clock) return;
