@@ -316,7 +316,7 @@ function effect(s: CaseState, type: CaseEventType, c: Ctx): CaseState | RejectCo
 		case 'reject': {
 			const reason = nonEmpty(d.reason);
 			if (!reason) return 'badData';
-			return { ...s, status: 'rejected', closedNote: reason, respondedAt: s.respondedAt ?? at, closedAt: at };
+			return { ...s, status: 'rejected', closedNote: reason, respondedAt: s.respondedAt ?? at, rejectedAt: at, closedAt: at };
 		}
 		case 'dispatch': {
 			const to = d.to;
@@ -698,17 +698,20 @@ export const caseReducer: Reducer<CaseState> = makeCaseReducer();
 export const openConflicts = (s: CaseState): CaseConflict[] => s.conflicts.filter((c) => !c.settled);
 
 /**
- * The rating that counts for the current round: the reporter's, or — once the evaluation
- * window has passed after a resolution with no rating — the configured default. Computed at
- * read time with `now`, never written.
+ * The rating that counts now (computed at read time with `now`, never written):
+ * - evaluated or reworking: the latest evaluation (a 不满意 counts while the rework runs);
+ * - resolved (or archived after a resolution): the rating of this round; else, once the
+ *   evaluation window has passed since the resolution, the configured default; else the
+ *   latest rating of an earlier round, if any;
+ * - anything else: none.
  */
 export function effectiveRating(s: CaseState, now: number, cfg: CaseConfig = DEFAULT_CONFIG): { rating: Rating; defaulted: boolean } | undefined {
-	if (s.evaluation && s.evaluation.round === s.round && s.status !== 'reworking') return { rating: s.evaluation.rating, defaulted: false };
-	const waiting = s.status === 'resolved' || (s.status === 'archived' && s.resolution !== undefined);
-	if (waiting && s.resolvedAt !== undefined && now >= addDuration(s.resolvedAt, cfg.evaluationWindow, cfg.calendar)) {
-		return { rating: cfg.defaultRating, defaulted: true };
-	}
-	return undefined;
+	if (s.status === 'evaluated' || s.status === 'reworking') return s.evaluation && { rating: s.evaluation.rating, defaulted: false };
+	if (s.status !== 'resolved' && !(s.status === 'archived' && s.resolution)) return undefined;
+	if (s.evaluation && s.evaluation.round === s.round) return { rating: s.evaluation.rating, defaulted: false };
+	if (s.resolvedAt !== undefined && now >= addDuration(s.resolvedAt, cfg.evaluationWindow, cfg.calendar)) return { rating: cfg.defaultRating, defaulted: true };
+	const last = s.evaluations[s.evaluations.length - 1];
+	return last && { rating: last.rating, defaulted: false };
 }
 
 /** Fixed (办结): resolved in the current round, whether rated yet or not. */

@@ -526,6 +526,8 @@ export interface CaseState {
 	/** first accept, reject, or dispatch straight from intake */
 	respondedAt?: number;
 	acceptedAt?: number;
+	/** when the office refused to accept it (不予受理) */
+	rejectedAt?: number;
 	firstDispatchedAt?: number;
 	takenAt?: number;
 	resolvedAt?: number;

@@ -1,0 +1,21 @@
+import { it } from 'vitest';
+import { replay } from '../../src/lib/model/events';
+import { caseReducer, initCaseState } from '../../src/lib/model/cases/reducer';
+import { CaseScript } from '../../src/lib/model/cases/script';
+it('smoke', () => {
+	const s = new CaseScript('c1', Date.UTC(2026, 2, 2, 1, 0));
+	const res = { actor: 'rp-1', role: 'resident' as const };
+	const staff = { actor: 'u-staff', role: 'staff' as const };
+	const gw = { actor: 'u-gw', role: 'gridworker' as const };
+	s.act('submit', res, { category: 'garbage', location: [123.4, 41.77], description: '垃圾', channel: 'report' });
+	s.act('accept', staff);
+	s.act('dispatch', staff, { to: 'grid:g1' });
+	s.act('take', gw);
+	s.act('resolve', gw, { note: '已清运' });
+	s.act('evaluate', res, { rating: 'dissatisfied', comment: '没清干净' });
+	s.act('resolve', gw, { note: '再次清运' });
+	s.act('evaluate', res, { rating: 'satisfied' });
+	const m = replay(s.events, caseReducer, initCaseState);
+	const st = m.get('c1')!.state;
+	console.log(st.status, st.reworkCount, st.timeline.map((t) => `${t.type}:${t.outcome}:${t.reason ?? ''}`).join(' '), st.deadlines, st.firstResolution);
+});
