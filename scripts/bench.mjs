@@ -19,12 +19,13 @@
  *   BENCH_READER_CONFIRM=1     fan-out readers ask for them too (the app always does)
  *   BENCH_CASES=10000          cases in the cold-sync document
  *   BENCH_SHAPES=flat,nested
- *   BENCH_COLD_RUNS=5          fresh-client syncs per cold row (median reported)
+ *   BENCH_COLD_RUNS=5          fresh-client syncs per cold row, only client (median reported)
+ *   BENCH_HELD_RUNS=3          fresh-client syncs with the document held open by another client
  *   BENCH_RESTART_RUNS=3       our relay: first sync after a restart (from SQLite)
  *   BENCH_PIN=1                pin servers to CPU 0 and clients to CPU 1 (needs taskset, 2+ CPUs)
  *   BENCH_BUILD=1              build the relay first (node sync-server/build.mjs)
  *   BENCH_WRITE_DOC=1          update docs/benchmarks.md (default: on for full runs)
- *   BENCH_WAIT_QUIET=120       first wait up to this many seconds for the machine to be idle
+ *   BENCH_WAIT_QUIET=60        first wait up to this many seconds for the machine to be idle
  *                              (other processes under 15% of the CPUs; default 0 for quick runs)
  *   BENCH_OUT=.bench-out
  */
@@ -69,11 +70,12 @@ const cfg = {
 	cases: int('BENCH_CASES', 10000, 200),
 	shapes: list(env.BENCH_SHAPES, 'flat,nested'),
 	coldRuns: int('BENCH_COLD_RUNS', 5, 1),
+	heldRuns: int('BENCH_HELD_RUNS', 3, 1),
 	restartRuns: int('BENCH_RESTART_RUNS', 3, 1),
 	pin: flag('BENCH_PIN', true) && canPin,
 	build: flag('BENCH_BUILD', true),
 	writeDoc: flag('BENCH_WRITE_DOC', !QUICK),
-	waitQuiet: int('BENCH_WAIT_QUIET', 120, 0),
+	waitQuiet: int('BENCH_WAIT_QUIET', 60, 0),
 	out: path.resolve(ROOT, env.BENCH_OUT || '.bench-out')
 };
 const SERVER_CPU = cfg.pin ? '0' : undefined;
@@ -273,7 +275,7 @@ async function coldSync(results) {
 					const alone = await runWorker('coldsync-worker.mjs', { ...base, mode: 'measure', runs: cfg.coldRuns + 1 }, 360000);
 					entry.alone = alone.runs.slice(1);
 					entry.afterAlone = readMemory(server.pid);
-					const held = await runWorker('coldsync-worker.mjs', { ...base, mode: 'measure', runs: cfg.coldRuns + 1, holdOpen: true }, 360000);
+					const held = await runWorker('coldsync-worker.mjs', { ...base, mode: 'measure', runs: cfg.heldRuns + 1, holdOpen: true }, 360000);
 					entry.held = held.runs.slice(1);
 					entry.loaded = held.memory;
 					entry.end = readMemory(server.pid);
@@ -363,14 +365,14 @@ function coldTable(results) {
 	}
 	lines.push(
 		'',
-		'| shape | server | open / first data / applied (only client) | RSS idle | RSS doc loaded | ours/ref | peak RSS | upload → synced | upload → confirmed | data dir |',
-		'|---|---|---|---:|---:|---:|---:|---:|---:|---:|'
+		'| shape | server | open / first data / applied (only client) | RSS idle | RSS doc loaded | ours/ref | peak RSS | upload → confirmed | data dir |',
+		'|---|---|---|---:|---:|---:|---:|---:|---:|'
 	);
 	for (const row of results.cold) {
 		for (const kind of cfg.servers) {
 			const e = row.servers[kind];
 			if (!e || e.error) {
-				lines.push(`| ${row.shape} | ${kind} | failed | | | | | | | |`);
+				lines.push(`| ${row.shape} | ${kind} | failed | | | | | | |`);
 				continue;
 			}
 			const split = `${ms(med(e.alone, (x) => x.openMs))} / ${ms(med(e.alone, (x) => x.firstDataMs))} / ${ms(med(e.alone))}`;
@@ -378,7 +380,7 @@ function coldTable(results) {
 			const refRss = row.servers.ref?.loaded?.rss;
 			lines.push(
 				`| ${row.shape} | ${kind} | ${split} | ${mib(e.idle?.rss)} | ${mib(rss)} | ${kind === 'ours' ? ratio(rss, refRss) : ''} | ${mib(e.end?.hwm)} | ` +
-					`${ms(e.upload?.syncedMs)} | ${ms(e.upload?.confirmedMs)} | ${kind === 'ours' ? mib(e.dataDirBytes) : ''} |`
+					`${ms(e.upload?.confirmedMs)} | ${kind === 'ours' ? mib(e.dataDirBytes) : ''} |`
 			);
 		}
 	}
@@ -408,7 +410,7 @@ function report(results, machine) {
 	if (results.cold.length) {
 		parts.push(
 			'',
-			`**Cold sync** — a fresh client (WebsocketProvider) from construction to \`synced\` (document received and applied), median of ${cfg.coldRuns} runs after one warm-up. ` +
+			`**Cold sync** — a fresh client (WebsocketProvider) from construction to \`synced\` (document received and applied), median of ${cfg.coldRuns} runs (held open: ${cfg.heldRuns}) after one warm-up. ` +
 				'"ref / ours": the fresh client is the document\'s only client (our relay unloads idle documents, so it loads from SQLite each time); ' +
 				'"held open": another client keeps the document loaded meanwhile. ' +
 				`"First after restart": first sync after restarting the relay on the same DATA_DIR (median of ${cfg.restartRuns}). ` +

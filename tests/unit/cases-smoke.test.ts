@@ -1,21 +1,31 @@
 import { it } from 'vitest';
-import { replay } from '../../src/lib/model/events';
+import * as Y from 'yjs';
+import { replay, eventsOf } from '../../src/lib/model/events';
 import { caseReducer, initCaseState } from '../../src/lib/model/cases/reducer';
-import { CaseScript } from '../../src/lib/model/cases/script';
+import { figures } from '../../src/lib/model/cases/figures';
+import { DEMO_CASES_END } from '../../src/lib/model/cases/demo-history';
+import { buildDemo, generateDemo } from '../../src/lib/model/demo';
 it('smoke', () => {
-	const s = new CaseScript('c1', Date.UTC(2026, 2, 2, 1, 0));
-	const res = { actor: 'rp-1', role: 'resident' as const };
-	const staff = { actor: 'u-staff', role: 'staff' as const };
-	const gw = { actor: 'u-gw', role: 'gridworker' as const };
-	s.act('submit', res, { category: 'garbage', location: [123.4, 41.77], description: '垃圾', channel: 'report' });
-	s.act('accept', staff);
-	s.act('dispatch', staff, { to: 'grid:g1' });
-	s.act('take', gw);
-	s.act('resolve', gw, { note: '已清运' });
-	s.act('evaluate', res, { rating: 'dissatisfied', comment: '没清干净' });
-	s.act('resolve', gw, { note: '再次清运' });
-	s.act('evaluate', res, { rating: 'satisfied' });
-	const m = replay(s.events, caseReducer, initCaseState);
-	const st = m.get('c1')!.state;
-	console.log(st.status, st.reworkCount, st.timeline.map((t) => `${t.type}:${t.outcome}:${t.reason ?? ''}`).join(' '), st.deadlines, st.firstResolution);
+	let t = performance.now();
+	const data = generateDemo();
+	console.log('generate', performance.now() - t);
+	t = performance.now();
+	const demo = buildDemo();
+	console.log('build', performance.now() - t);
+	for (const [cid, events] of data.cases) {
+		const doc = demo.docs.find((d) => d.name === `community/${cid}/cases`)!;
+		const y = new Y.Doc();
+		Y.applyUpdate(y, doc.update);
+		const arr = eventsOf(y).toArray();
+		t = performance.now();
+		const m = replay(arr, caseReducer, initCaseState);
+		const ms = performance.now() - t;
+		const states = [...m.values()].map((f) => f.state);
+		const rejected = new Map<string, number>();
+		for (const s of states) for (const e of s.timeline) if (e.outcome !== 'applied') rejected.set(`${e.type}:${e.reason}`, (rejected.get(`${e.type}:${e.reason}`) ?? 0) + 1);
+		const status = new Map<string, number>();
+		for (const s of states) status.set(s.status, (status.get(s.status) ?? 0) + 1);
+		const f = figures(states, { now: DEMO_CASES_END });
+		console.log(cid, doc.update.length, arr.length, states.length, 'replay ms', ms.toFixed(0), [...rejected], [...status], JSON.stringify(f));
+	}
 });

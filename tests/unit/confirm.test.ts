@@ -52,3 +52,40 @@ describe('ConfirmTracker', () => {
 		expect(after.count).toBe(0);
 	});
 });
+
+describe('ConfirmTracker: delete-only changes (R14)', () => {
+	it('a deletion sent on a connection is confirmed by that connection’s acked count', () => {
+		const t = new ConfirmTracker();
+		t.addDelete(5, 3); // third counted message of connection 5
+		t.confirm(sv([]), 5, 2);
+		expect(t.count).toBe(1);
+		t.confirm(sv([]), 6, 9); // another connection's count says nothing about it
+		expect(t.count).toBe(1);
+		t.confirm(sv([]), 5, 3);
+		expect(t.count).toBe(0);
+	});
+
+	it('a deletion made offline is confirmed by the next connection’s sync step 2', () => {
+		const t = new ConfirmTracker();
+		t.addDelete(0, 0);
+		t.confirm(sv([]), 7, 100);
+		expect(t.count).toBe(1); // never sent: no count can cover it
+		t.step2Sent(7, 2);
+		t.confirm(sv([]), 7, 1);
+		expect(t.count).toBe(1);
+		t.confirm(sv([]), 7, 2);
+		expect(t.count).toBe(0);
+	});
+
+	it('a deletion survives a reload and waits for the next step 2', () => {
+		const before = new ConfirmTracker();
+		before.addDelete(3, 4);
+		const after = new ConfirmTracker();
+		after.restore(before.pending);
+		after.confirm(sv([]), 3, 10); // connection 3 belonged to the earlier page load
+		expect(after.count).toBe(1);
+		after.step2Sent(1, 1);
+		after.confirm(sv([]), 1, 1);
+		expect(after.count).toBe(0);
+	});
+});

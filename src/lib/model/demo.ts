@@ -9,7 +9,10 @@
  * the seed and the document name), so a relay can be seeded twice without harm.
  */
 import * as Y from 'yjs';
+import { caseHistory, type DemoCaseActors } from './cases/demo-history';
+import { handlerKey } from './cases/types';
 import { docName, type Role, type UserClaims } from './catalogue';
+import { compareEvents, eventsOf, type DomainEvent } from './events';
 import { pointInRing } from './geo';
 import { ageOn, makeIdNumber } from './idcard';
 import {
@@ -58,8 +61,10 @@ export interface DemoCommunity {
 export interface DemoData {
 	communities: DemoCommunity[];
 	users: DemoUser[];
-	/** the resident user's own details, for their contact document */
-	contacts: Array<{ communityId: string; userId: string; name: string; phone: string }>;
+	/** the resident user's own details, for their contact document (`reporterId`: their pseudonym on the case board) */
+	contacts: Array<{ communityId: string; userId: string; name: string; phone: string; reporterId: string }>;
+	/** each community's case history (the `events` of its cases document) */
+	cases: Map<string, DomainEvent[]>;
 }
 
 // ---- a seeded PRNG (mulberry32) ----
@@ -444,10 +449,28 @@ export function generateDemo(opts: { seed?: number } = {}): DemoData {
 		user('resident', 'resident', resident.name, {}, resident.id),
 		user('department', 'department', staffName('M'), { departmentId: 'dept-city' })
 	];
+	// The case history draws from its own generator, so the roster above stays as it was.
+	const cr = rng(hash32(`${seed}:cases`));
+	const reporterId = `rp-${Array.from({ length: 10 }, () => Math.floor(cr.next() * 16).toString(16)).join('')}`;
+	const cases = new Map<string, DomainEvent[]>();
+	communities.forEach((cm, i) => {
+		const short = COMMUNITIES[i].short;
+		const actors: DemoCaseActors = {
+			secretary: i === 0 ? 'u-secretary' : `${short}-secretary`,
+			staff: i === 0 ? 'u-staff' : `${short}-staff`,
+			gridWorkers: new Map(cm.grids.map((g, k) => [g.id, i === 0 && k === 0 ? 'u-gridworker' : `${short}-gw${pad(k + 1, 2)}`])),
+			departments: new Map([['dept-city', 'u-department']]),
+			street: { actor: 'nanhu-street-01', key: handlerKey.level('street', 'nanhu') },
+			...(i === 0 ? { resident: reporterId } : {})
+		};
+		const events = caseHistory(cm, rng(hash32(`${seed}:cases:${cm.info.id}`)), { short, actors, count: cr.int(1300, 1700) });
+		cases.set(cm.info.id, events.sort(compareEvents));
+	});
 	return {
 		communities,
 		users,
-		contacts: [{ communityId: cid, userId: resident.id, name: resident.name, phone: resident.phone }]
+		contacts: [{ communityId: cid, userId: resident.id, name: resident.name, phone: resident.phone, reporterId }],
+		cases
 	};
 }
 
@@ -493,7 +516,13 @@ export function demoDocs(data: DemoData, seed = DEMO_SEED): DemoDoc[] {
 				})
 			);
 		}
-		docs.push(makeDoc(seed, docName.cases(cid), (d) => initMeta(d, 'cases')));
+		docs.push(
+			makeDoc(seed, docName.cases(cid), (d) => {
+				initMeta(d, 'cases');
+				const events = data.cases?.get(cid);
+				if (events?.length) eventsOf(d).push(events);
+			})
+		);
 		docs.push(makeDoc(seed, docName.office(cid), (d) => initMeta(d, 'office')));
 	}
 	for (const ct of data.contacts) {
@@ -504,6 +533,7 @@ export function demoDocs(data: DemoData, seed = DEMO_SEED): DemoDoc[] {
 				p.set('personId', ct.userId);
 				p.set('name', ct.name);
 				p.set('phone', ct.phone);
+				p.set('reporterId', ct.reporterId);
 			})
 		);
 	}

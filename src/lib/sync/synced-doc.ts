@@ -9,8 +9,13 @@ import * as Y from 'yjs';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import * as decoding from 'lib0/decoding';
+import * as syncProtocol from 'y-protocols/sync';
 import type { DocRef } from '$lib/model/catalogue';
 import { ConfirmTracker, messageConfirmed, type PendingChange } from './confirm';
+
+// Connection ids are unique within a page load; 0 means 'not sent on any connection'.
+let connections = 0;
+const messageSync = 0;
 
 export type SyncState = 'offline' | 'connecting' | 'syncing' | 'synced' | 'denied';
 
@@ -41,6 +46,9 @@ export class SyncedDoc {
 	#denied = false;
 	#listeners = new Set<(s: DocStatus) => void>();
 	#persistTimer: ReturnType<typeof setTimeout> | undefined;
+	/** the current connection's id, and how many counted messages it has sent (R14) */
+	#conn = 0;
+	#sent = 0;
 	#last: DocStatus | undefined;
 
 	constructor(
@@ -67,39 +75,60 @@ export class SyncedDoc {
 			maxBackoffTime: 5000
 		});
 		this.provider.messageHandlers[messageConfirmed] = (_enc, decoder) => {
-			this.#onConfirmed(decoding.readVarUint8Array(decoder));
+			const sv = decoding.readVarUint8Array(decoder);
+			// R11: the count of this connection's durable messages follows (older relays omit it).
+			const acked = decoding.hasContent(decoder) ? decoding.readVarUint(decoder) : undefined;
+			this.#onConfirmed(sv, acked);
 		};
-		this.provider.on('status', () => this.#emit());
+		// Count the messages the relay counts (R14): our sync step 2 replies and updates.
+		const syncHandler = this.provider.messageHandlers[messageSync];
+		this.provider.messageHandlers[messageSync] = (enc, dec, provider, emitSynced, type) => {
+			const isStep1 = decoding.peekVarUint(dec) === syncProtocol.messageYjsSyncStep1;
+			syncHandler(enc, dec, provider, emitSynced, type);
+			if (isStep1) this.#tracker.step2Sent(this.#conn, ++this.#sent);
+		};
+		this.provider.on('status', ({ status }) => {
+			if (status === 'connected') {
+				this.#conn = ++connections;
+				this.#sent = 0;
+			}
+			this.#emit();
+		});
 		this.provider.on('sync', () => this.#emit());
 		this.provider.on('closed', (e) => {
 			// 44xx: the relay decided; reconnecting cannot help (expired or revoked token).
 			if (e.code >= 4400 && e.code < 4500) this.#denied = true;
 			this.#emit();
 		});
-		this.doc.on('afterTransaction', (tr: Y.Transaction) => {
-			if (tr.local && (tr.origin === null || tr.origin === 'local') && tr.afterState.size > 0) {
-				const clock = tr.afterState.get(this.doc.clientID) ?? 0;
-				if (clock > (tr.beforeState.get(this.doc.clientID) ?? 0)) {
-					this.#tracker.add(this.doc.clientID, clock);
-					this.#schedulePersist();
-					this.#emit();
-				}
-			}
+		// Registered after the provider's own listener, so a message it sends is counted first.
+		this.doc.on('update', (_u: Uint8Array, origin: unknown, _d: Y.Doc, tr: Y.Transaction) => {
+			const p = this.provider;
+			const sent = origin !== p && p.wsconnected && p.ws?.readyState === 1;
+			if (sent) this.#sent++;
+			if (!tr.local || (origin !== null && origin !== 'local')) return;
+			const id = this.doc.clientID;
+			const clock = tr.afterState.get(id) ?? 0;
+			if (clock > (tr.beforeState.get(id) ?? 0)) this.#tracker.add(id, clock);
+			else if (tr.deleteSet.clients.size > 0) this.#tracker.addDelete(sent ? this.#conn : 0, sent ? this.#sent : 0);
+			else return;
+			this.#schedulePersist();
+			this.#emit();
 		});
 	}
 
-	#onConfirmed(sv: Uint8Array): void {
-		this.#tracker.confirm(sv);
+	#onConfirmed(sv: Uint8Array, acked?: number): void {
+		this.#tracker.confirm(sv, this.#conn, acked);
 		this.#schedulePersist();
 		this.#emit();
 	}
 
+	// Saved at once (coalesced per task): a reload right after an edit must still count it.
 	#schedulePersist(): void {
 		if (this.#persistTimer || !this.#loaded) return;
 		this.#persistTimer = setTimeout(() => {
 			this.#persistTimer = undefined;
 			void this.#persist();
-		}, 200);
+		}, 0);
 	}
 
 	async #persist(): Promise<void> {
@@ -159,6 +188,15 @@ export class SyncedDoc {
 
 	disconnect(): void {
 		this.provider.disconnect();
+		this.#emit();
+	}
+
+	/**
+	 * The network went away: drop the socket now instead of waiting for a timeout, but keep
+	 * trying (with backoff) and keep the tabs of this browser talking (BroadcastChannel).
+	 */
+	dropConnection(): void {
+		this.provider.ws?.close();
 		this.#emit();
 	}
 

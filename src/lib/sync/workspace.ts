@@ -26,7 +26,7 @@ export class Workspace {
 	#listeners = new Set<(s: WorkspaceStatus) => void>();
 	#unsubs: Array<() => void> = [];
 	#onOnline = () => this.docs.forEach((d) => d.connect());
-	#onOffline = () => this.docs.forEach((d) => d.disconnect());
+	#onOffline = () => this.docs.forEach((d) => d.dropConnection());
 	#scheduled = false;
 
 	constructor(
@@ -52,8 +52,7 @@ export class Workspace {
 		if (!d) {
 			d = new SyncedDoc(ref, this.session.user.id, {
 				relayUrl: this.relayUrl,
-				token: this.#token,
-				connect: typeof navigator === 'undefined' || navigator.onLine !== false
+				token: this.#token
 			});
 			this.docs.set(ref.name, d);
 			this.#unsubs.push(d.subscribe(() => this.#emit()));

@@ -30,6 +30,7 @@ export interface Figures {
 	onTime: number;
 	firstResolved: number;
 	onTimeRate: number | null;
+	/** ratings counted: every evaluation applied (every round), plus one default per resolution left unrated past the window */
 	rated: number;
 	satisfiedOrFair: number;
 	defaultedRatings: number;
@@ -117,11 +118,15 @@ export function figures(cases: Iterable<CaseState>, o: FigureOptions): Figures {
 			if (c.acceptedAt !== undefined) handling.push(c.firstResolution.at - c.acceptedAt);
 			if (c.reworkCount > 0) f.reworked++;
 		}
-		const r = effectiveRating(c, o.now, cfg);
-		if (r) {
+		for (const e of c.evaluations) {
 			f.rated++;
+			if (e.rating !== 'dissatisfied') f.satisfiedOrFair++;
+		}
+		const r = effectiveRating(c, o.now, cfg);
+		if (r?.defaulted) {
+			f.rated++;
+			f.defaultedRatings++;
 			if (r.rating !== 'dissatisfied') f.satisfiedOrFair++;
-			if (r.defaulted) f.defaultedRatings++;
 		}
 		const due = c.deadlines.responseDue;
 		if (due !== undefined && (c.respondedAt !== undefined || o.now > due)) {

@@ -59,7 +59,7 @@ import {
 } from './types';
 
 export function initCaseState(id: string): CaseState {
-	return {
+	return clone({
 		id,
 		exists: false,
 		status: 'submitted',
@@ -87,7 +87,7 @@ export function initCaseState(id: string): CaseState {
 		conflicts: [],
 		overruled: [],
 		lastAt: 0
-	};
+	});
 }
 
 // ---- what each action needs ----
@@ -262,10 +262,65 @@ interface Ctx {
 const completionDue = (s: CaseState, from: number, cfg: CaseConfig, category = s.category): number =>
 	addDuration(from, categoryOf(category, cfg.categories).deadline, cfg.calendar);
 
-/** Apply an action to the state; a reject code when it does not fit. The rights were checked before. */
+/** A copy with every field, in one fixed order: one hidden class for every state, so copies stay cheap. */
+function clone(s: CaseState): CaseState {
+	return {
+		id: s.id,
+		exists: s.exists,
+		status: s.status,
+		closedReason: s.closedReason,
+		closedNote: s.closedNote,
+		category: s.category,
+		location: s.location,
+		gridId: s.gridId,
+		buildingId: s.buildingId,
+		description: s.description,
+		photos: s.photos,
+		anonymous: s.anonymous,
+		reporter: s.reporter,
+		channel: s.channel,
+		source: s.source,
+		externalId: s.externalId,
+		level: s.level,
+		levelOwner: s.levelOwner,
+		handler: s.handler,
+		coHandlers: s.coHandlers,
+		handlers: s.handlers,
+		submittedAt: s.submittedAt,
+		respondedAt: s.respondedAt,
+		acceptedAt: s.acceptedAt,
+		rejectedAt: s.rejectedAt,
+		firstDispatchedAt: s.firstDispatchedAt,
+		takenAt: s.takenAt,
+		resolvedAt: s.resolvedAt,
+		firstResolution: s.firstResolution,
+		closedAt: s.closedAt,
+		archivedAt: s.archivedAt,
+		deadlines: s.deadlines,
+		resolution: s.resolution,
+		progress: s.progress,
+		extensions: s.extensions,
+		urges: s.urges,
+		sendBacks: s.sendBacks,
+		escalations: s.escalations,
+		reworkCount: s.reworkCount,
+		reopenCount: s.reopenCount,
+		round: s.round,
+		evaluations: s.evaluations,
+		evaluation: s.evaluation,
+		mergedInto: s.mergedInto,
+		timeline: s.timeline,
+		conflicts: s.conflicts,
+		overruled: s.overruled,
+		lastAt: s.lastAt
+	};
+}
+
+/** Apply an action to a copy of the state; a reject code when it does not fit. The rights were checked before. */
 function effect(s: CaseState, type: CaseEventType, c: Ctx): CaseState | RejectCode {
 	const { e, d, at, cfg } = c;
 	if (type !== 'submit' && !FROM[type].includes(s.status)) return 'badState';
+	const n = clone(s);
 	switch (type) {
 		case 'submit': {
 			const category = nonEmpty(d.category, 64);
@@ -276,95 +331,93 @@ function effect(s: CaseState, type: CaseEventType, c: Ctx): CaseState | RejectCo
 			if (!category || !location || description === undefined || !ph || !CHANNELS.includes(channel)) return 'badData';
 			if (d.gridId !== undefined && !isKey(d.gridId)) return 'badData';
 			if (d.buildingId !== undefined && !isKey(d.buildingId)) return 'badData';
-			const reporter = isOffice(e.role) && isKey(d.reporter) ? d.reporter : e.actor;
-			return {
-				...s,
-				exists: true,
-				status: 'submitted',
-				category,
-				location,
-				gridId: d.gridId as string | undefined,
-				buildingId: d.buildingId as string | undefined,
-				description,
-				photos: ph,
-				anonymous: d.anonymous === true,
-				reporter,
-				channel,
-				source: text(d.source, 64),
-				externalId: text(d.externalId, 128),
-				submittedAt: at,
-				deadlines: { responseDue: isTime(d.responseDue) ? d.responseDue : addDuration(at, cfg.responseLimit, cfg.calendar) }
-			};
+			n.exists = true;
+			n.status = 'submitted';
+			n.category = category;
+			n.location = location;
+			n.gridId = d.gridId as string | undefined;
+			n.buildingId = d.buildingId as string | undefined;
+			n.description = description;
+			n.photos = ph;
+			n.anonymous = d.anonymous === true;
+			n.reporter = isOffice(e.role) && isKey(d.reporter) ? d.reporter : e.actor;
+			n.channel = channel;
+			n.source = text(d.source, 64);
+			n.externalId = text(d.externalId, 128);
+			n.submittedAt = at;
+			n.deadlines = { responseDue: isTime(d.responseDue) ? d.responseDue : addDuration(at, cfg.responseLimit, cfg.calendar) };
+			return n;
 		}
 		case 'accept': {
 			const category = d.category === undefined ? s.category : nonEmpty(d.category, 64);
 			if (!category) return 'badData';
 			if (d.gridId !== undefined && !isKey(d.gridId)) return 'badData';
 			if (d.buildingId !== undefined && !isKey(d.buildingId)) return 'badData';
-			const due = isTime(d.completionDue) ? d.completionDue : completionDue(s, at, cfg, category);
-			return {
-				...s,
-				status: 'accepted',
-				category,
-				gridId: (d.gridId as string | undefined) ?? s.gridId,
-				buildingId: (d.buildingId as string | undefined) ?? s.buildingId,
-				respondedAt: s.respondedAt ?? at,
-				acceptedAt: s.acceptedAt ?? at,
-				deadlines: { ...s.deadlines, completionDue: due, completionFrom: at }
-			};
+			n.status = 'accepted';
+			n.category = category;
+			if (d.gridId !== undefined) n.gridId = d.gridId as string;
+			if (d.buildingId !== undefined) n.buildingId = d.buildingId as string;
+			n.respondedAt = s.respondedAt ?? at;
+			n.acceptedAt = s.acceptedAt ?? at;
+			n.deadlines = { ...s.deadlines, completionDue: isTime(d.completionDue) ? d.completionDue : completionDue(s, at, cfg, category), completionFrom: at };
+			return n;
 		}
 		case 'reject': {
 			const reason = nonEmpty(d.reason);
 			if (!reason) return 'badData';
-			return { ...s, status: 'rejected', closedNote: reason, respondedAt: s.respondedAt ?? at, rejectedAt: at, closedAt: at };
+			n.status = 'rejected';
+			n.closedNote = reason;
+			n.respondedAt = s.respondedAt ?? at;
+			n.rejectedAt = at;
+			n.closedAt = at;
+			return n;
 		}
 		case 'dispatch': {
 			const to = d.to;
 			if (!isHandlerKey(to)) return 'badData';
 			const co = handlerList(d.coHandlers, to);
 			if (!co) return 'badData';
-			let next: CaseState = s;
 			if (s.status === 'submitted') {
 				// dispatching straight from intake accepts the case too (受理并分拨)
-				next = {
-					...s,
-					respondedAt: s.respondedAt ?? at,
-					acceptedAt: s.acceptedAt ?? at,
-					deadlines: { ...s.deadlines, completionDue: completionDue(s, at, cfg), completionFrom: at }
-				};
+				n.respondedAt = s.respondedAt ?? at;
+				n.acceptedAt = s.acceptedAt ?? at;
+				n.deadlines = { ...s.deadlines, completionDue: completionDue(s, at, cfg), completionFrom: at };
 			}
 			const lvl = handlerLevel(to);
-			const raise = lvl !== undefined && lvl !== 'community' && LEVELS.indexOf(lvl) > LEVELS.indexOf(next.level);
-			return {
-				...next,
-				status: 'dispatched',
-				handler: to,
-				coHandlers: co,
-				handlers: [...next.handlers, to],
-				firstDispatchedAt: next.firstDispatchedAt ?? at,
-				...(raise ? { level: lvl, levelOwner: to } : {}),
-				deadlines: isTime(d.completionDue) ? { ...next.deadlines, completionDue: d.completionDue } : next.deadlines
-			};
+			if (lvl !== undefined && lvl !== 'community' && LEVELS.indexOf(lvl) > LEVELS.indexOf(s.level)) {
+				n.level = lvl;
+				n.levelOwner = to;
+			}
+			n.status = 'dispatched';
+			n.handler = to;
+			n.coHandlers = co;
+			n.handlers = [...s.handlers, to];
+			n.firstDispatchedAt = s.firstDispatchedAt ?? at;
+			if (isTime(d.completionDue)) n.deadlines = { ...n.deadlines, completionDue: d.completionDue };
+			return n;
 		}
 		case 'take':
-			return { ...s, status: 'inProgress', takenAt: s.takenAt ?? at };
+			n.status = 'inProgress';
+			n.takenAt = s.takenAt ?? at;
+			return n;
 		case 'progress': {
 			const note = text(d.note) ?? '';
 			const ph = photos(d.photos);
 			const location = d.location === undefined ? undefined : lngLat(d.location);
 			if (!ph || (d.location !== undefined && !location) || (note.trim() === '' && ph.length === 0)) return 'badData';
-			const byHandler = c.as === s.handler;
-			return {
-				...s,
-				...(byHandler && s.status === 'dispatched' ? { status: 'inProgress' as Status, takenAt: s.takenAt ?? at } : {}),
-				progress: [...s.progress, { id: e.id, by: e.actor, role: e.role, as: c.as, at, note, photos: ph, ...(location ? { location } : {}) }]
-			};
+			if (c.as === s.handler && s.status === 'dispatched') {
+				n.status = 'inProgress';
+				n.takenAt = s.takenAt ?? at;
+			}
+			n.progress = [...s.progress, { id: e.id, by: e.actor, role: e.role, as: c.as, at, note, photos: ph, location }];
+			return n;
 		}
 		case 'requestExtension': {
 			const reason = nonEmpty(d.reason);
 			if (!reason || !isTime(d.until) || d.until <= at) return 'badData';
 			if (s.extensions.some((x) => !x.answer)) return 'pending';
-			return { ...s, extensions: [...s.extensions, { id: e.id, by: e.actor, as: c.as, at, until: d.until, reason }] };
+			n.extensions = [...s.extensions, { id: e.id, by: e.actor, as: c.as, at, until: d.until, reason }];
+			return n;
 		}
 		case 'grantExtension':
 		case 'refuseExtension': {
@@ -373,20 +426,28 @@ function effect(s: CaseState, type: CaseEventType, c: Ctx): CaseState | RejectCo
 			if (d.until !== undefined && (!isTime(d.until) || type === 'refuseExtension')) return 'badData';
 			const granted = type === 'grantExtension';
 			const until = granted ? ((d.until as number | undefined) ?? s.extensions[i].until) : undefined;
-			const extensions = s.extensions.slice();
-			extensions[i] = { ...extensions[i], answer: { granted, by: e.actor, at, ...(until ? { until } : {}), note: text(d.note), event: e.id } };
-			return { ...s, extensions, deadlines: granted ? { ...s.deadlines, completionDue: until } : s.deadlines };
+			n.extensions = s.extensions.slice();
+			n.extensions[i] = { ...s.extensions[i], answer: { granted, by: e.actor, at, until, note: text(d.note), event: e.id } };
+			if (granted) n.deadlines = { ...s.deadlines, completionDue: until };
+			return n;
 		}
 		case 'sendBack': {
 			const reason = nonEmpty(d.reason);
 			if (!reason) return 'badData';
 			const from = s.handler!;
-			const sendBacks = [...s.sendBacks, { id: e.id, by: e.actor, from, at, reason }];
+			n.sendBacks = [...s.sendBacks, { id: e.id, by: e.actor, from, at, reason }];
+			n.coHandlers = [];
 			if (s.levelOwner && from !== s.levelOwner) {
 				// back to the level centre that dispatched it
-				return { ...s, status: 'dispatched', handler: s.levelOwner, coHandlers: [], sendBacks };
+				n.status = 'dispatched';
+				n.handler = s.levelOwner;
+			} else {
+				n.status = 'accepted';
+				n.handler = undefined;
+				n.level = 'community';
+				n.levelOwner = undefined;
 			}
-			return { ...s, status: 'accepted', handler: undefined, coHandlers: [], level: 'community', levelOwner: undefined, sendBacks };
+			return n;
 		}
 		case 'escalate': {
 			const reason = nonEmpty(d.reason);
@@ -394,16 +455,14 @@ function effect(s: CaseState, type: CaseEventType, c: Ctx): CaseState | RejectCo
 			if (!reason || !to || !LEVELS.includes(to) || LEVELS.indexOf(to) <= LEVELS.indexOf(s.level)) return 'badData';
 			if (d.unitId !== undefined && !isKey(d.unitId)) return 'badData';
 			const key = d.unitId ? `level:${to}:${d.unitId}` : `level:${to}`;
-			return {
-				...s,
-				status: 'dispatched',
-				level: to,
-				levelOwner: key,
-				handler: key,
-				coHandlers: [],
-				handlers: [...s.handlers, key],
-				escalations: [...s.escalations, { id: e.id, by: e.actor, at, from: s.level, to, reason }]
-			};
+			n.status = 'dispatched';
+			n.level = to;
+			n.levelOwner = key;
+			n.handler = key;
+			n.coHandlers = [];
+			n.handlers = [...s.handlers, key];
+			n.escalations = [...s.escalations, { id: e.id, by: e.actor, at, from: s.level, to, reason }];
+			return n;
 		}
 		case 'resolve': {
 			const note = nonEmpty(d.note);
@@ -411,71 +470,80 @@ function effect(s: CaseState, type: CaseEventType, c: Ctx): CaseState | RejectCo
 			const location = d.location === undefined ? undefined : lngLat(d.location);
 			if (!note || !ph || (d.location !== undefined && !location)) return 'badData';
 			const due = s.deadlines.completionDue;
-			return {
-				...s,
-				status: 'resolved',
-				resolvedAt: at,
-				round: s.round + 1,
-				evaluation: undefined,
-				resolution: { id: e.id, by: e.actor, as: c.as, at, note, photos: ph, ...(location ? { location } : {}) },
-				firstResolution: s.firstResolution ?? { id: e.id, at, onTime: due === undefined || at <= due, handler: c.as ?? s.handler }
-			};
+			n.status = 'resolved';
+			n.resolvedAt = at;
+			n.round = s.round + 1;
+			n.evaluation = undefined;
+			n.resolution = { id: e.id, by: e.actor, as: c.as, at, note, photos: ph, location };
+			n.firstResolution = s.firstResolution ?? { id: e.id, at, onTime: due === undefined || at <= due, handler: c.as ?? s.handler };
+			return n;
 		}
-		case 'close': {
+		case 'close':
 			if (d.reason !== 'notOurs' && d.reason !== 'referred') return 'badData';
-			return { ...s, status: 'closed', closedReason: d.reason, closedNote: text(d.note) ?? text(d.referredTo, 200), closedAt: at };
-		}
+			n.status = 'closed';
+			n.closedReason = d.reason;
+			n.closedNote = text(d.note) ?? text(d.referredTo, 200);
+			n.closedAt = at;
+			return n;
 		case 'withdraw':
-			return { ...s, status: 'closed', closedReason: 'withdrawn', closedNote: text(d.reason), closedAt: at };
+			n.status = 'closed';
+			n.closedReason = 'withdrawn';
+			n.closedNote = text(d.reason);
+			n.closedAt = at;
+			return n;
 		case 'evaluate': {
 			const rating = d.rating as Rating;
 			if (!RATINGS.includes(rating)) return 'badData';
 			const comment = text(d.comment, 2000);
 			if (rating === 'dissatisfied' && !nonEmpty(comment, 2000)) return 'badData';
-			const ev = { id: e.id, by: e.actor, role: e.role, at, rating, ...(comment ? { comment } : {}), round: s.round };
-			const evaluations = [...s.evaluations, ev];
-			if (rating !== 'dissatisfied') return { ...s, status: 'evaluated', evaluation: ev, evaluations };
+			const ev = { id: e.id, by: e.actor, role: e.role, at, rating, comment, round: s.round };
+			n.evaluation = ev;
+			n.evaluations = [...s.evaluations, ev];
+			if (rating !== 'dissatisfied') {
+				n.status = 'evaluated';
+				return n;
+			}
 			// 不满意: back to the handler who resolved it, for rework, with a fresh deadline
-			const back = s.resolution?.as ?? s.handler;
-			return {
-				...s,
-				status: 'reworking',
-				evaluation: ev,
-				evaluations,
-				reworkCount: s.reworkCount + 1,
-				resolution: undefined,
-				handler: back,
-				deadlines: { ...s.deadlines, completionDue: completionDue(s, at, cfg), completionFrom: at }
-			};
+			n.status = 'reworking';
+			n.reworkCount = s.reworkCount + 1;
+			n.resolution = undefined;
+			n.handler = s.resolution?.as ?? s.handler;
+			n.deadlines = { ...s.deadlines, completionDue: completionDue(s, at, cfg), completionFrom: at };
+			return n;
 		}
 		case 'reopen':
-			return {
-				...s,
-				status: 'accepted',
-				handler: undefined,
-				coHandlers: [],
-				level: 'community',
-				levelOwner: undefined,
-				resolution: undefined,
-				evaluation: undefined,
-				closedReason: undefined,
-				closedNote: undefined,
-				closedAt: undefined,
-				archivedAt: undefined,
-				mergedInto: undefined,
-				reopenCount: s.reopenCount + 1,
-				acceptedAt: s.acceptedAt ?? at,
-				deadlines: { ...s.deadlines, completionDue: completionDue(s, at, cfg), completionFrom: at }
-			};
+			n.status = 'accepted';
+			n.handler = undefined;
+			n.coHandlers = [];
+			n.level = 'community';
+			n.levelOwner = undefined;
+			n.resolution = undefined;
+			n.evaluation = undefined;
+			n.closedReason = undefined;
+			n.closedNote = undefined;
+			n.closedAt = undefined;
+			n.archivedAt = undefined;
+			n.mergedInto = undefined;
+			n.reopenCount = s.reopenCount + 1;
+			n.acceptedAt = s.acceptedAt ?? at;
+			n.deadlines = { ...s.deadlines, completionDue: completionDue(s, at, cfg), completionFrom: at };
+			return n;
 		case 'archive':
 			if (s.status === 'resolved' && at < addDuration(s.resolvedAt ?? 0, cfg.evaluationWindow, cfg.calendar)) return 'badState';
-			return { ...s, status: 'archived', archivedAt: at };
+			n.status = 'archived';
+			n.archivedAt = at;
+			return n;
 		case 'urge':
-			return { ...s, urges: [...s.urges, { id: e.id, by: e.actor, role: e.role, at, ...(text(d.note) ? { note: text(d.note) } : {}) }] };
-		case 'mergeInto': {
+			n.urges = [...s.urges, { id: e.id, by: e.actor, role: e.role, at, note: text(d.note) }];
+			return n;
+		case 'mergeInto':
 			if (!isKey(d.parent) || d.parent === s.id) return 'badData';
-			return { ...s, status: 'closed', closedReason: 'duplicate', mergedInto: d.parent, closedAt: at, respondedAt: s.respondedAt ?? at };
-		}
+			n.status = 'closed';
+			n.closedReason = 'duplicate';
+			n.mergedInto = d.parent;
+			n.closedAt = at;
+			n.respondedAt = s.respondedAt ?? at;
+			return n;
 		case 'settle':
 			return s; // handled in `settle`
 	}
@@ -514,11 +582,16 @@ interface Stepped {
 }
 
 function push(s: CaseState, entry: TimelineEntry): CaseState {
-	return { ...s, timeline: [...s.timeline, entry], lastAt: Math.max(s.lastAt, entry.at) };
+	const n = clone(s);
+	n.timeline = [...s.timeline, entry];
+	n.lastAt = Math.max(s.lastAt, entry.at);
+	return n;
 }
 
 function addConflict(s: CaseState, c: CaseConflict): CaseState {
-	return { ...s, conflicts: [...s.conflicts, c] };
+	const n = clone(s);
+	n.conflicts = [...s.conflicts, c];
+	return n;
 }
 
 function step(s: CaseState, e: DomainEvent, head: string | undefined, cfg: CaseConfig): Stepped {
@@ -536,9 +609,11 @@ function step(s: CaseState, e: DomainEvent, head: string | undefined, cfg: CaseC
 			unseen = s.timeline.slice(seen + 1);
 		}
 	}
-	const entry: TimelineEntry = { id: e.id, type: e.type, actor: e.actor, role: e.role, at, outcome: 'applied', event: e, ...(stale ? { stale } : {}) };
+	const entry: TimelineEntry = { id: e.id, type: e.type, actor: e.actor, role: e.role, at, as: undefined, outcome: 'applied', reason: undefined, stale, overruledBy: undefined, event: e };
 	const reject = (reason: RejectCode, conflict?: CaseConflict): Stepped => {
-		let next = push(s, { ...entry, outcome: 'rejected', reason });
+		entry.outcome = 'rejected';
+		entry.reason = reason;
+		let next = push(s, entry);
 		if (conflict) next = addConflict(next, conflict);
 		return { state: next, conflict };
 	};
@@ -571,7 +646,9 @@ function step(s: CaseState, e: DomainEvent, head: string | undefined, cfg: CaseC
 	const ruled = s.overruled.find((o) => o.event === e.id);
 	if (ruled) {
 		// a settle chose the other side: the event stays in the timeline without effect
-		let next = push(s, { ...entry, outcome: 'overruled', overruledBy: ruled.by });
+		entry.outcome = 'overruled';
+		entry.overruledBy = ruled.by;
+		let next = push(s, entry);
 		if (rival && kind) next = addConflict(next, ruling(kind, type, e.id, rival.id));
 		return { state: next };
 	}
@@ -604,9 +681,11 @@ function step(s: CaseState, e: DomainEvent, head: string | undefined, cfg: CaseC
 
 	const next = effect(s, type, ctx);
 	if (typeof next === 'string') return reject(next, stale && next === 'badState' ? staleConflict() : undefined);
-	let out = push(next, entry);
-	if (conflict) out = addConflict(out, conflict);
-	return { state: out, conflict };
+	// `next` is a fresh copy (effect never returns `s` itself but for a settle): finish it in place
+	next.timeline = [...s.timeline, entry];
+	next.lastAt = Math.max(s.lastAt, at);
+	if (conflict) next.conflicts = [...next.conflicts, conflict];
+	return { state: next, conflict };
 }
 
 /** Who wins a rivalry between the later event `id` (of `type`) and the earlier `other`. */
@@ -641,7 +720,11 @@ function actingAs(s: CaseState, type: CaseEventType, who: Acting): HandlerKey | 
 const NOT_MOVING: ReadonlySet<string> = new Set(['urge', 'settle']);
 
 function settle(s: CaseState, e: DomainEvent, d: Data, at: number, entry: TimelineEntry, cfg: CaseConfig): Stepped {
-	const rejectWith = (reason: RejectCode): Stepped => ({ state: push(s, { ...entry, outcome: 'rejected', reason }) });
+	const rejectWith = (reason: RejectCode): Stepped => {
+		entry.outcome = 'rejected';
+		entry.reason = reason;
+		return { state: push(s, entry) };
+	};
 	const i = s.conflicts.findIndex((c) => c.id === d.conflict);
 	if (i < 0) return rejectWith('badData');
 	const c = s.conflicts[i];
@@ -664,12 +747,15 @@ function settle(s: CaseState, e: DomainEvent, d: Data, at: number, entry: Timeli
 	const settled = { by: e.actor, at, event: e.id, ...(keep !== undefined ? { keep: keep as string } : {}), ...(text(d.note) ? { note: text(d.note) } : {}) };
 	if (j >= 0) conflicts[j] = { ...conflicts[j], settled };
 	else conflicts.push({ ...c, settled });
-	return { state: push({ ...base, conflicts }, entry) };
+	const out = push(base, entry);
+	out.conflicts = conflicts;
+	return { state: out };
 }
 
 /** Fold timeline entries from the start, with `overruled` events left without effect. */
 function fold(id: string, entries: readonly TimelineEntry[], overruled: CaseState['overruled'], cfg: CaseConfig): CaseState {
-	let r: CaseState = { ...initCaseState(id), overruled };
+	let r = initCaseState(id);
+	r.overruled = overruled;
 	let head: string | undefined;
 	for (const t of entries) {
 		r = step(r, t.event, head, cfg).state;

@@ -15,7 +15,7 @@ export interface Who {
 export interface ActOptions {
 	/** wall time (ms); default: one minute after the previous event */
 	at?: number;
-	/** the head the actor saw; default the script's head; null for none */
+	/** the head the actor saw; default the latest event stamped before this one; null for none */
 	prev?: string | null;
 	/** device id in the HLC; default the script's */
 	node?: string;
@@ -29,13 +29,21 @@ export class CaseScript {
 	#counter = 0;
 	#lastWall = -1;
 
+	/** events already on the case (what this device has seen), to chain `prev` onto */
+	readonly #known: DomainEvent[];
+
 	constructor(
 		readonly caseId: string,
 		t0: number,
-		readonly node = 'dev'
+		readonly node = 'dev',
+		opts: { idPrefix?: string; known?: DomainEvent[] } = {}
 	) {
 		this.#t = t0;
+		this.#prefix = opts.idPrefix ?? caseId;
+		this.#known = opts.known ?? [];
 	}
+
+	readonly #prefix: string;
 
 	/** The wall time of the last event. */
 	get t(): number {
@@ -46,10 +54,11 @@ export class CaseScript {
 		const wallMs = Math.round(opts.at ?? (this.events.length ? this.#t + 60_000 : this.#t));
 		this.#counter = wallMs === this.#lastWall ? this.#counter + 1 : 0;
 		this.#lastWall = wallMs;
-		const prev = opts.prev === null ? undefined : (opts.prev ?? this.head);
+		const at = formatHlc({ wallMs, counter: this.#counter, node: opts.node ?? this.node });
+		const prev = opts.prev === null ? undefined : (opts.prev ?? this.#latestBefore(at));
 		const e: DomainEvent = {
-			id: opts.id ?? `${this.caseId}.${this.events.length + 1}`,
-			at: formatHlc({ wallMs, counter: this.#counter, node: opts.node ?? this.node }),
+			id: opts.id ?? `${this.#prefix}.${this.events.length + 1}`,
+			at,
 			actor: who.actor,
 			role: who.role,
 			type,
@@ -61,5 +70,13 @@ export class CaseScript {
 		this.head = e.id;
 		this.#t = Math.max(this.#t, wallMs);
 		return e;
+	}
+
+	/** What a device that had every earlier event would quote as `prev`: the latest one stamped before `at`. */
+	#latestBefore(at: string): string | undefined {
+		let best: DomainEvent | undefined;
+		for (const e of this.#known) if (e.at < at && (!best || e.at > best.at)) best = e;
+		for (const e of this.events) if (e.at < at && (!best || e.at > best.at)) best = e;
+		return best?.id;
 	}
 }
