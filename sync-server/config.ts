@@ -17,6 +17,8 @@ export interface Config {
 	compactAfter: number;
 	/** websocket keep-alive: ping every this many ms, drop a connection that missed one pong */
 	pingIntervalMs: number;
+	/** documents one `/mux` socket may have open at once (R25) */
+	maxDocsPerSocket: number;
 }
 
 const flag = (v: string | undefined): boolean | undefined =>
@@ -44,6 +46,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
 		maxMessageBytes: int(env, 'MAX_MESSAGE_BYTES', 16 * 1024 * 1024, 1024),
 		staticDir: path.resolve(env.STATIC_DIR || './build'),
 		compactAfter: int(env, 'COMPACT_AFTER', 200, 1),
-		pingIntervalMs: int(env, 'PING_INTERVAL_MS', 30_000, 100)
+		pingIntervalMs: int(env, 'PING_INTERVAL_MS', 30_000, 100),
+		maxDocsPerSocket: int(env, 'MAX_DOCS_PER_SOCKET', 2000, 1)
 	};
 }

@@ -1,5 +1,5 @@
 /** One line per event: ISO time, level, message, then key=value pairs (values quoted when needed). */
-type Fields = Record<string, string | number | boolean | null | undefined>;
+export type Fields = Record<string, string | number | boolean | null | undefined>;
 
 function format(fields: Fields | undefined): string {
 	if (!fields) return '';

@@ -1,6 +1,8 @@
 /**
  * The wire format: the stock y-websocket protocol (y-protocols sync and awareness) plus one
- * relay-to-client message, `messageConfirmed` (docs/sync-protocol.md, rules R2, R3, R9, R11).
+ * relay-to-client message, `messageConfirmed` (docs/sync-protocol.md, rules R2, R3, R9, R11),
+ * and the `/mux` framing: `varString(docName)` before each message, plus `messageCloseDoc` and
+ * `messageRefused` (R22–R25).
  *
  * Parsing is strict: every message from a client is decoded completely before anything acts on
  * it, and anything that does not decode raises a ProtocolError naming the close code to use.
@@ -14,8 +16,15 @@ export const messageSync = 0;
 export const messageAwareness = 1;
 export const messageAuth = 2;
 export const messageQueryAwareness = 3;
-/** relay → client, only on connections opened with `confirm=1` */
+/** relay → client, only on connections opened with `confirm=1` (always on `/mux`) */
 export const messageConfirmed = 100;
+/** `/mux` client → relay: leave this document (R24) */
+export const messageCloseDoc = 101;
+/** `/mux` relay → client: `varUint(status) varString(reason)`, this document is not served (R23, R25) */
+export const messageRefused = 102;
+
+/** A `/mux` document name longer than this (UTF-8 bytes) is malformed (R25); valid names are far shorter. */
+export const MAX_MUX_DOC_NAME_BYTES = 1024;
 
 /** 1002 protocol error (framing, varints, message types); 1007 payload that does not decode (a Yjs update). */
 export class ProtocolError extends Error {
@@ -66,6 +75,30 @@ export function parseClientMessage(data: Uint8Array): ClientMessage {
 		if (e instanceof ProtocolError) throw e;
 		throw new ProtocolError(`message does not decode: ${e instanceof Error ? e.message : e}`, 1002);
 	}
+}
+
+/**
+ * Split a `/mux` frame into its document name and the message after it (R22). Only the name is
+ * read here; `parseMuxMessage` reads the rest.
+ */
+export function splitMuxFrame(data: Uint8Array): { doc: string; body: Uint8Array } {
+	const d = decoding.createDecoder(data);
+	let doc: string;
+	try {
+		if (decoding.peekVarUint(d) > MAX_MUX_DOC_NAME_BYTES) throw new ProtocolError('document name too long', 1002);
+		// a length prefix beyond the frame or bytes that are not UTF-8 throw (lib0's decoder is fatal)
+		doc = decoding.readVarString(d);
+	} catch (e) {
+		if (e instanceof ProtocolError) throw e;
+		throw new ProtocolError(`document name does not decode: ${e instanceof Error ? e.message : e}`, 1002);
+	}
+	return { doc, body: data.subarray(d.pos) };
+}
+
+/** The message of a `/mux` frame: a close-document request, or an ordinary client message (R9). */
+export function parseMuxMessage(body: Uint8Array): ClientMessage | { type: 'closeDoc' } {
+	if (body.length > 0 && body[0] === messageCloseDoc) return { type: 'closeDoc' };
+	return parseClientMessage(body);
 }
 
 /** Decode a Yjs update completely (structs and delete set) without touching any document. */
@@ -120,6 +153,26 @@ export const encodeConfirmed = (stateVector: Uint8Array, acked: number) =>
 		encoding.writeVarUint(e, messageConfirmed);
 		encoding.writeVarUint8Array(e, stateVector);
 		encoding.writeVarUint(e, acked);
+	});
+
+/** `varString(docName)`: what every `/mux` frame for `doc` starts with. */
+export const encodeMuxPrefix = (doc: string) => frame((e) => encoding.writeVarString(e, doc));
+
+/** `prefix` (from `encodeMuxPrefix`) followed by `message`. */
+export function muxFrame(prefix: Uint8Array, message: Uint8Array): Uint8Array {
+	const out = new Uint8Array(prefix.length + message.length);
+	out.set(prefix);
+	out.set(message, prefix.length);
+	return out;
+}
+
+/** `varString(docName) varUint(102) varUint(status) varString(reason)` (R23, R25). */
+export const encodeMuxRefused = (doc: string, status: number, reason: string) =>
+	frame((e) => {
+		encoding.writeVarString(e, doc);
+		encoding.writeVarUint(e, messageRefused);
+		encoding.writeVarUint(e, status);
+		encoding.writeVarString(e, reason);
 	});
 
 /** Client side of `messageConfirmed` (tests and the sync client). */

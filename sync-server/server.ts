@@ -1,6 +1,7 @@
 /**
- * The relay assembled: SQLite storage, rooms, HTTP routes, and the websocket endpoint
- * `/sync/<docName>?token=…` whose upgrade is refused with 401/403 before the handshake (R1, R5).
+ * The relay assembled: SQLite storage, rooms, HTTP routes, and the websocket endpoints
+ * `/sync/<docName>?token=…` (one document; upgrade refused with 401/403 before the handshake,
+ * R1, R5) and `/mux?token=…` (many documents on one socket; 401 before the handshake, R21).
  */
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,7 +13,9 @@ import { Connection } from './connection';
 import { demoAccountsTable, seedDemo } from './demo-seed';
 import { bearer, createRequestHandler } from './http';
 import { errorText, log } from './log';
+import { MuxConnection, REFUSED_FORBIDDEN } from './mux';
 import { Rooms } from './rooms';
+import type { RelaySocket } from './socket';
 import { Storage } from './storage';
 
 export interface Relay {
@@ -36,7 +39,8 @@ export async function startRelay(config: Config): Promise<Relay> {
 	const tokens = new Tokens(loadOrCreateSecret(config.dataDir, config.jwtSecret), config.tokenTtlSeconds);
 	if (config.demo) await seedDemo(storage, config.demoPassword);
 	const rooms = new Rooms(storage, config.compactAfter);
-	const connections = new Set<Connection>();
+	/** every open websocket, `/sync/…` and `/mux` alike */
+	const connections = new Set<RelaySocket>();
 	let stopping = false;
 
 	const handler = createRequestHandler({
@@ -47,6 +51,7 @@ export async function startRelay(config: Config): Promise<Relay> {
 		health: () => ({
 			docsLoaded: rooms.loaded,
 			connections: connections.size,
+			peers: rooms.connections,
 			pendingDocs: rooms.writer.pendingDocs,
 			commits: rooms.writer.commits
 		})
@@ -61,37 +66,46 @@ export async function startRelay(config: Config): Promise<Relay> {
 		socket.on('error', () => socket.destroy());
 		const ip = req.socket.remoteAddress ?? '?';
 		const url = new URL(req.url ?? '/', 'http://relay');
-		if (!url.pathname.startsWith('/sync/')) return refuse(socket, 404, 'websocket endpoint is /sync/<docName>');
-		let doc: string;
-		try {
-			doc = decodeURIComponent(url.pathname.slice('/sync/'.length));
-		} catch {
-			return refuse(socket, 400, 'document name does not decode');
+		/** the document of a `/sync/<docName>` upgrade; undefined for `/mux` */
+		let doc: string | undefined;
+		if (url.pathname.startsWith('/sync/')) {
+			try {
+				doc = decodeURIComponent(url.pathname.slice('/sync/'.length));
+			} catch {
+				return refuse(socket, 400, 'document name does not decode');
+			}
+		} else if (url.pathname !== '/mux') {
+			return refuse(socket, 404, 'websocket endpoints are /sync/<docName> and /mux');
 		}
+		const where = doc === undefined ? { endpoint: 'mux' } : { doc };
 		if (stopping) return refuse(socket, 503, 'relay shutting down');
 		tokens
 			.verify(url.searchParams.get('token') ?? bearer(req))
 			.then((auth) => {
 				if (!auth.ok) {
-					log.warn('upgrade refused', { status: 401, doc, reason: auth.reason, ip });
+					log.warn('upgrade refused', { status: 401, ...where, reason: auth.reason, ip });
 					return refuse(socket, 401, auth.reason);
 				}
-				const mode = accessFor(auth.user, doc, { bench: config.bench });
-				if (!mode) {
+				// `/mux` checks access per document as each is opened (R23).
+				const mode = doc === undefined ? null : accessFor(auth.user, doc, { bench: config.bench });
+				if (doc !== undefined && !mode) {
 					log.warn('upgrade refused', { status: 403, doc, user: auth.user.username, role: auth.user.role, ip });
-					return refuse(socket, 403, 'this account may not open this document');
+					return refuse(socket, 403, REFUSED_FORBIDDEN);
 				}
 				if (stopping) return refuse(socket, 503, 'relay shutting down');
 				wss.handleUpgrade(req, socket, head, (ws) => {
-					const info = { doc, user: auth.user, mode, confirm: url.searchParams.get('confirm') === '1', ip, exp: auth.exp };
-					const conn = new Connection(ws, info, rooms, () => stopping);
+					const { user, exp } = auth;
+					const conn: RelaySocket =
+						doc !== undefined && mode
+							? new Connection(ws, { doc, user, mode, confirm: url.searchParams.get('confirm') === '1', ip, exp }, rooms, () => stopping)
+							: new MuxConnection(ws, { user, ip, exp, bench: config.bench, maxDocs: config.maxDocsPerSocket }, rooms, () => stopping);
 					connections.add(conn);
 					ws.on('close', () => connections.delete(conn));
 					conn.start();
 				});
 			})
 			.catch((e) => {
-				log.error('upgrade failed', { doc, error: errorText(e) });
+				log.error('upgrade failed', { ...where, error: errorText(e) });
 				refuse(socket, 500, 'internal error');
 			});
 	});
@@ -100,7 +114,7 @@ export async function startRelay(config: Config): Promise<Relay> {
 	const ping = setInterval(() => {
 		for (const conn of connections) {
 			if (!conn.alive) {
-				log.warn('no pong, dropping connection', { conn: conn.id, doc: conn.info.doc, user: conn.info.user.username });
+				log.warn('no pong, dropping connection', conn.fields());
 				conn.terminate();
 				continue;
 			}

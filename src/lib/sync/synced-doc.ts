@@ -1,21 +1,16 @@
 /**
  * One document on the device: a Y.Doc persisted in IndexedDB (y-indexeddb) and synced with
- * the relay (y-websocket), plus the confirmation count the header shows.
+ * the relay over the workspace's one multiplexed socket (mux.ts), plus the count of local
+ * changes the relay has not yet confirmed (confirm.ts).
  *
- * Local writes are transactions with no origin (or 'local'); the provider and IndexedDB
- * write with their own origins, so only people's own changes are counted as unconfirmed.
+ * Local writes are transactions with no origin (or 'local'); the relay channel, other tabs
+ * and IndexedDB write with their own origins, so only people's own changes are counted.
  */
 import * as Y from 'yjs';
 import { IndexeddbPersistence } from 'y-indexeddb';
-import { WebsocketProvider } from 'y-websocket';
-import * as decoding from 'lib0/decoding';
-import * as syncProtocol from 'y-protocols/sync';
 import type { DocRef } from '$lib/model/catalogue';
-import { ConfirmTracker, messageConfirmed, type PendingChange } from './confirm';
-
-// Connection ids are unique within a page load; 0 means 'not sent on any connection'.
-let connections = 0;
-const messageSync = 0;
+import { ConfirmTracker, type PendingChange } from './confirm';
+import { DocChannel, type MuxSocket } from './mux';
 
 export type SyncState = 'offline' | 'connecting' | 'syncing' | 'synced' | 'denied';
 
@@ -25,38 +20,29 @@ export interface DocStatus {
 	loaded: boolean;
 }
 
-export interface SyncedDocOptions {
-	/** ws(s)://host/sync */
-	relayUrl: string;
-	token: string;
-	/** start connected (default true) */
-	connect?: boolean;
-}
-
 /** IndexedDB database name of a document: one database per document, per user. */
 export const localName = (userId: string, docName: string) => `dq:${userId}:${docName}`;
+
+const isLocal = (origin: unknown) => origin === null || origin === undefined || origin === 'local';
 
 export class SyncedDoc {
 	readonly doc = new Y.Doc();
 	readonly whenLoaded: Promise<void>;
-	readonly provider: WebsocketProvider;
+	readonly channel: DocChannel;
 	readonly #idb: IndexeddbPersistence;
 	readonly #tracker = new ConfirmTracker();
 	#loaded = false;
-	#denied = false;
 	#listeners = new Set<(s: DocStatus) => void>();
 	#persistTimer: ReturnType<typeof setTimeout> | undefined;
-	/** the current connection's id, and how many counted messages it has sent (R14) */
-	#conn = 0;
-	#sent = 0;
 	#last: DocStatus | undefined;
 
 	constructor(
 		readonly ref: DocRef,
 		readonly userId: string,
-		opts: SyncedDocOptions
+		readonly mux: MuxSocket
 	) {
-		this.#idb = new IndexeddbPersistence(localName(userId, ref.name), this.doc);
+		const local = localName(userId, ref.name);
+		this.#idb = new IndexeddbPersistence(local, this.doc);
 		this.whenLoaded = this.#idb.whenSynced.then(async () => {
 			// Restore what the relay had confirmed before the last reload.
 			const [pending, confirmed] = await Promise.all([this.#idb.get('pending'), this.#idb.get('confirmed')]);
@@ -68,56 +54,37 @@ export class SyncedDoc {
 			if (this.#tracker.count > 0) this.#schedulePersist();
 			this.#emit();
 		});
-
-		this.provider = new WebsocketProvider(opts.relayUrl, ref.name, this.doc, {
-			params: { token: opts.token, confirm: '1' },
-			connect: opts.connect ?? true,
-			maxBackoffTime: 5000
-		});
-		this.provider.messageHandlers[messageConfirmed] = (_enc, decoder) => {
-			const sv = decoding.readVarUint8Array(decoder);
-			// R11: the count of this connection's durable messages follows (older relays omit it).
-			const acked = decoding.hasContent(decoder) ? decoding.readVarUint(decoder) : undefined;
-			this.#onConfirmed(sv, acked);
-		};
-		// Count the messages the relay counts (R14): our sync step 2 replies and updates.
-		const syncHandler = this.provider.messageHandlers[messageSync];
-		this.provider.messageHandlers[messageSync] = (enc, dec, provider, emitSynced, type) => {
-			const isStep1 = decoding.peekVarUint(dec) === syncProtocol.messageYjsSyncStep1;
-			syncHandler(enc, dec, provider, emitSynced, type);
-			if (isStep1) this.#tracker.step2Sent(this.#conn, ++this.#sent);
-		};
-		this.provider.on('status', ({ status }) => {
-			if (status === 'connected') {
-				this.#conn = ++connections;
-				this.#sent = 0;
-			}
-			this.#emit();
-		});
-		this.provider.on('sync', () => this.#emit());
-		this.provider.on('closed', (e) => {
-			// 44xx: the relay decided; reconnecting cannot help (expired or revoked token).
-			if (e.code >= 4400 && e.code < 4500) this.#denied = true;
-			this.#emit();
-		});
-		// Registered after the provider's own listener, so a message it sends is counted first.
-		this.doc.on('update', (_u: Uint8Array, origin: unknown, _d: Y.Doc, tr: Y.Transaction) => {
-			const p = this.provider;
-			const sent = origin !== p && p.wsconnected && p.ws?.readyState === 1;
-			if (sent) this.#sent++;
-			if (!tr.local || (origin !== null && origin !== 'local')) return;
-			const id = this.doc.clientID;
-			const clock = tr.afterState.get(id) ?? 0;
-			if (clock > (tr.beforeState.get(id) ?? 0)) this.#tracker.add(id, clock);
-			else if (tr.deleteSet.clients.size > 0) this.#tracker.addDelete(sent ? this.#conn : 0, sent ? this.#sent : 0);
-			else return;
-			this.#schedulePersist();
-			this.#emit();
-		});
+		this.channel = new DocChannel(
+			mux,
+			ref.name,
+			this.doc,
+			{
+				status: () => this.#emit(),
+				confirmed: (sv, acked) => {
+					this.#tracker.confirm(sv, this.mux.generation, acked);
+					this.#changed();
+				},
+				sent: (kind, conn, seq, tr) => {
+					if (kind === 'step2') return this.#tracker.step2Sent(conn, seq);
+					if (tr && tr.local && isLocal(tr.origin)) this.#trackLocal(tr, conn, seq);
+				},
+				refused: () => this.#emit()
+			},
+			{ bcName: local }
+		);
 	}
 
-	#onConfirmed(sv: Uint8Array, acked?: number): void {
-		this.#tracker.confirm(sv, this.#conn, acked);
+	#trackLocal(tr: Y.Transaction, conn: number, seq: number): void {
+		const id = this.doc.clientID;
+		const clock = tr.afterState.get(id) ?? 0;
+		if (clock > (tr.beforeState.get(id) ?? 0)) this.#tracker.add(id, clock);
+		// A delete-only change moves no clock (R14): it waits for the relay's count.
+		else if (tr.deleteSet.clients.size > 0) this.#tracker.addDelete(conn, seq);
+		else return;
+		this.#changed();
+	}
+
+	#changed(): void {
 		this.#schedulePersist();
 		this.#emit();
 	}
@@ -141,12 +108,12 @@ export class SyncedDoc {
 	}
 
 	get status(): DocStatus {
-		const p = this.provider;
 		const unconfirmed = this.#tracker.count;
+		const m = this.mux;
 		let state: SyncState;
-		if (this.#denied) state = 'denied';
-		else if (p.wsconnected) state = p.synced && unconfirmed === 0 ? 'synced' : 'syncing';
-		else if (p.wsconnecting && p.wsUnsuccessfulReconnects === 0 && online()) state = 'connecting';
+		if (m.denied || this.channel.refused) state = 'denied';
+		else if (m.state === 'open') state = this.channel.synced && unconfirmed === 0 ? 'synced' : 'syncing';
+		else if (m.state === 'connecting' && !m.failing && online()) state = 'connecting';
 		else state = 'offline';
 		return { state, unconfirmed, loaded: this.#loaded };
 	}
@@ -157,12 +124,17 @@ export class SyncedDoc {
 		return () => this.#listeners.delete(cb);
 	}
 
+	/** Tell listeners when the status changed (also called by the workspace on socket changes). */
 	#emit(): void {
 		const s = this.status;
 		const l = this.#last;
 		if (l && l.state === s.state && l.unconfirmed === s.unconfirmed && l.loaded === s.loaded) return;
 		this.#last = s;
 		for (const cb of this.#listeners) cb(s);
+	}
+
+	notify(): void {
+		this.#emit();
 	}
 
 	/** Resolves when every local write so far is committed to IndexedDB. */
@@ -180,37 +152,13 @@ export class SyncedDoc {
 		});
 	}
 
-	connect(): void {
-		this.#denied = false;
-		this.provider.connect();
-		this.#emit();
-	}
-
-	disconnect(): void {
-		this.provider.disconnect();
-		this.#emit();
-	}
-
-	/**
-	 * The network went away: drop the socket now instead of waiting for a timeout, but keep
-	 * trying (with backoff) and keep the tabs of this browser talking (BroadcastChannel).
-	 */
-	dropConnection(): void {
-		this.provider.ws?.close();
-		this.#emit();
-	}
-
-	setToken(token: string): void {
-		this.provider.params = { ...this.provider.params, token };
-	}
-
 	async destroy(): Promise<void> {
 		if (this.#persistTimer) {
 			clearTimeout(this.#persistTimer);
 			this.#persistTimer = undefined;
 			await this.#persist();
 		}
-		this.provider.destroy();
+		this.channel.destroy();
 		await this.#idb.destroy();
 		this.doc.destroy();
 		this.#listeners.clear();
@@ -218,9 +166,10 @@ export class SyncedDoc {
 
 	/** Remove this document's local copy (sign-out, revoked rights). */
 	async clearLocal(): Promise<void> {
-		this.provider.destroy();
+		this.channel.destroy();
 		await this.#idb.clearData();
 		this.doc.destroy();
+		this.#listeners.clear();
 	}
 }
 

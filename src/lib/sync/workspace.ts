@@ -3,6 +3,7 @@
  */
 import type { DocRef } from '$lib/model/catalogue';
 import type { Session } from './session';
+import { MuxSocket } from './mux';
 import { SyncedDoc, type DocStatus, type SyncState } from './synced-doc';
 
 export interface WorkspaceStatus {
@@ -16,17 +17,19 @@ export interface WorkspaceStatus {
 const RANK: Record<SyncState, number> = { synced: 0, syncing: 1, connecting: 2, offline: 3, denied: 4 };
 
 export function defaultRelayUrl(): string {
-	return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/sync`;
+	return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/mux`;
 }
 
 export class Workspace {
 	readonly docs = new Map<string, SyncedDoc>();
 	readonly relayUrl: string;
-	#token: string;
+	/** one socket for every document (R21) */
+	readonly mux: MuxSocket;
 	#listeners = new Set<(s: WorkspaceStatus) => void>();
 	#unsubs: Array<() => void> = [];
-	#onOnline = () => this.docs.forEach((d) => d.connect());
-	#onOffline = () => this.docs.forEach((d) => d.dropConnection());
+	// The browser knows first when the network goes or comes: don't wait for a timeout.
+	#onOnline = () => this.mux.kick();
+	#onOffline = () => this.mux.drop();
 	#scheduled = false;
 
 	constructor(
@@ -34,10 +37,11 @@ export class Workspace {
 		opts: { relayUrl?: string } = {}
 	) {
 		this.relayUrl = opts.relayUrl ?? defaultRelayUrl();
-		this.#token = session.token;
+		this.mux = new MuxSocket({ url: this.relayUrl, token: session.token });
+		this.#unsubs.push(this.mux.onChange(() => this.docs.forEach((d) => d.notify())));
 		for (const ref of session.docs) this.ensure(ref);
+		this.mux.connect();
 		if (typeof window !== 'undefined') {
-			// The browser knows first when the network goes; don't wait for a socket timeout.
 			window.addEventListener('online', this.#onOnline);
 			window.addEventListener('offline', this.#onOffline);
 		}
@@ -50,19 +54,16 @@ export class Workspace {
 	ensure(ref: DocRef): SyncedDoc {
 		let d = this.docs.get(ref.name);
 		if (!d) {
-			d = new SyncedDoc(ref, this.session.user.id, {
-				relayUrl: this.relayUrl,
-				token: this.#token
-			});
+			d = new SyncedDoc(ref, this.session.user.id, this.mux);
 			this.docs.set(ref.name, d);
 			this.#unsubs.push(d.subscribe(() => this.#emit()));
 		}
 		return d;
 	}
 
+	/** A refreshed token is used from the next connection on. */
 	setToken(token: string): void {
-		this.#token = token;
-		this.docs.forEach((d) => d.setToken(token));
+		this.mux.token = token;
 	}
 
 	get status(): WorkspaceStatus {
@@ -109,6 +110,7 @@ export class Workspace {
 		this.#listeners.clear();
 		await Promise.all([...this.docs.values()].map((d) => d.destroy()));
 		this.docs.clear();
+		this.mux.disconnect();
 	}
 
 	/** Sign-out on a shared device: remove this person's local copies. */
@@ -116,5 +118,6 @@ export class Workspace {
 		this.#unsubs.forEach((u) => u());
 		await Promise.all([...this.docs.values()].map((d) => d.clearLocal()));
 		this.docs.clear();
+		this.mux.disconnect();
 	}
 }

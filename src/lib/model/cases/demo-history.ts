@@ -168,7 +168,14 @@ export function caseHistory(community: DemoCommunity, r: Rng, o: HistoryOptions)
 		return dayStart(day) + Math.floor(h * HOUR);
 	}).sort((a, b) => a - b);
 	const out: DomainEvent[] = [];
-	const made: Made[] = [];
+	/** cases made so far, by category and grid, for merging duplicates */
+	const made = new Map<string, Made[]>();
+	const remember = (m: Made) => {
+		const k = `${m.category}|${m.gridId}`;
+		const list = made.get(k) ?? [];
+		list.push(m);
+		made.set(k, list);
+	};
 
 	times.forEach((t0, i) => {
 		const id = `${o.short}-c${String(i + 1).padStart(4, '0')}`;
@@ -207,7 +214,7 @@ export function caseHistory(community: DemoCommunity, r: Rng, o: HistoryOptions)
 		const respondAt = inWorkingHours(t0) ? t0 + Math.min(90, Math.max(1, lognormal(r, 7, 0.8))) * MIN : r.chance(0.3) ? t0 + r.int(10, 40) * MIN : nextWorking(t0) + r.int(2, 30) * MIN;
 
 		// a duplicate of an open case of the same category nearby: merge it
-		const parent = made.find((m) => m.category === cat.code && m.gridId === gridId && m.openUntil > t0 && t0 - m.openUntil < 30 * 86_400_000);
+		const parent = (made.get(`${cat.code}|${gridId}`) ?? []).find((m) => m.openUntil > t0);
 		if (parent && r.chance(0.07)) {
 			s.act('mergeInto', desk, { parent: parent.id }, { at: respondAt });
 			out.push(...s.events);
@@ -303,7 +310,7 @@ export function caseHistory(community: DemoCommunity, r: Rng, o: HistoryOptions)
 		if (r.chance(0.05)) s.act('urge', office[0], { note: '请加快办理' }, { at: t + (resolveAt - t) / 2 + MIN });
 		if (r.chance(0.012)) {
 			s.act('close', desk, { reason: r.chance(0.5) ? 'notOurs' : 'referred', note: '已转相关部门处理' }, { at: resolveAt });
-			made.push({ id, category: cat.code, gridId, location, openUntil: resolveAt });
+			remember({ id, category: cat.code, gridId, location, openUntil: resolveAt });
 			out.push(...s.events);
 			return;
 		}
@@ -313,7 +320,7 @@ export function caseHistory(community: DemoCommunity, r: Rng, o: HistoryOptions)
 			// the grid head, offline, sent it back at the same time: the resolution stands
 			s.act('sendBack', { actor: `${hw.actor}b`, role: 'gridworker' }, { reason: '需要职能部门处理' }, { at: resolveAt + 2 * MIN, prev: resolveHead ?? null, node: `${hw.actor}b-ph` });
 		}
-		made.push({ id, category: cat.code, gridId, location, openUntil: resolveAt });
+		remember({ id, category: cat.code, gridId, location, openUntil: resolveAt });
 
 		// rating: most within a few days; the rest fall to the default after the window
 		let last = resolveAt;

@@ -10,3 +10,5 @@ export * from './distance';
 export * from './board';
 export * from './archive';
 export * from './script';
+export * from './resident';
+export * from './open311';

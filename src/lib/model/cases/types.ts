@@ -64,7 +64,7 @@ export const CATEGORIES: readonly CategoryDef[] = [
 	{ code: 'garbage', zh: '垃圾清运', en: 'Rubbish removal', deadline: workHours(4), handler: 'grid', keywords: ['垃圾', '装修垃圾', '建筑垃圾', '垃圾桶', '垃圾箱', '清运', '满溢', '堆放', '大件垃圾', '垃圾分类', '没人收'] },
 	{ code: 'streetVending', zh: '占道经营', en: 'Street vending', deadline: workDays(1), handler: 'department:dept-city', keywords: ['占道', '摆摊', '小贩', '流动摊', '出店经营', '早市', '夜市', '烧烤摊', '占用人行道'] },
 	{ code: 'illegalStructure', zh: '违章搭建', en: 'Illegal structure', deadline: workDays(10), handler: 'department:dept-city', keywords: ['违建', '违章', '搭建', '私搭乱建', '彩钢房', '阳光房', '加盖', '圈占', '围墙', '棚子'] },
-	{ code: 'noise', zh: '噪音扰民', en: 'Noise', deadline: workDays(1), handler: 'grid', keywords: ['噪音', '噪声', '吵', '扰民', '广场舞', '装修声', '施工', '半夜', '音响', '喇叭', '狗叫'] },
+	{ code: 'noise', zh: '噪音扰民', en: 'Noise', deadline: workDays(1), handler: 'grid', keywords: ['噪音', '噪声', '吵', '太吵', '吵闹', '扰民', '广场舞', '装修声', '装修噪音', '施工', '夜间施工', '半夜', '音响', '喇叭', '狗叫'] },
 	{ code: 'facilities', zh: '设施维修', en: 'Facility repair', deadline: workDays(3), handler: 'department:dept-housing', keywords: ['维修', '坏了', '损坏', '破损', '修', '设施', '健身器材', '座椅', '栏杆', '单元门', '门禁', '楼道灯', '声控灯'] },
 	{ code: 'streetlight', zh: '路灯', en: 'Street light', parent: 'facilities', deadline: workDays(2), handler: 'department:dept-city', keywords: ['路灯', '灯不亮', '路灯坏', '照明', '黑灯', '灯杆'] },
 	{ code: 'manhole', zh: '井盖', en: 'Manhole cover', parent: 'facilities', deadline: hours(4), handler: 'department:dept-city', keywords: ['井盖', '窨井', '下水井', '井口', '缺失', '塌陷', '井盖松动', '雨水箅子'] },
@@ -190,15 +190,14 @@ export function handlerLevel(key: HandlerKey): Level | undefined {
 }
 
 /** The roles that may act for a handler (a grid's workers, a department's staff, a level's centre). */
+const GRID_ROLES: readonly Role[] = ['gridworker'];
+const DEPARTMENT_ROLES: readonly Role[] = ['department'];
+const COMMUNITY_ROLES: readonly Role[] = ['secretary', 'staff'];
+
 export function rolesFor(key: HandlerKey): readonly Role[] {
-	switch (handlerKind(key)) {
-		case 'grid':
-			return ['gridworker'];
-		case 'department':
-			return ['department'];
-		case 'level':
-			return handlerLevel(key) === 'community' ? ['secretary', 'staff'] : ['department'];
-	}
+	if (key.startsWith('grid:')) return GRID_ROLES;
+	if (key.startsWith('department:')) return DEPARTMENT_ROLES;
+	return key === 'level:community' || key.startsWith('level:community:') ? COMMUNITY_ROLES : DEPARTMENT_ROLES;
 }
 
 export const OFFICE_ROLES: readonly Role[] = ['secretary', 'staff'];

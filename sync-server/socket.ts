@@ -1,0 +1,140 @@
+/**
+ * What every relay websocket does, whichever endpoint opened it: reads binary frames, closes on
+ * malformed input (R9, R25) and on token expiry (R6), answers the keep-alive (R10), leaves its
+ * rooms when it closes, and logs its open and close lines. `Connection` (`/sync/<docName>`, one
+ * document) and `MuxConnection` (`/mux`, many) say what a frame means.
+ */
+import type { RawData, WebSocket } from 'ws';
+import type { UserClaims } from '../src/lib/model/catalogue';
+import { errorText, log, type Fields } from './log';
+import { ProtocolError } from './protocol';
+import type { Rooms } from './rooms';
+
+let nextId = 1;
+
+/** Close reasons are limited to 123 bytes by RFC 6455. */
+const reasonText = (s: string) => {
+	const b = Buffer.from(s);
+	return b.length <= 123 ? s : b.subarray(0, 120).toString() + '...';
+};
+
+export abstract class RelaySocket {
+	readonly id = nextId++;
+	/** set by the keep-alive sweep, cleared by a pong */
+	alive = true;
+	#left = false;
+	#opened = Date.now();
+	#messages = 0;
+	#expiry: NodeJS.Timeout | undefined;
+
+	constructor(
+		readonly ws: WebSocket,
+		readonly user: UserClaims,
+		readonly ip: string,
+		/** token expiry, seconds since the epoch */
+		readonly exp: number,
+		protected readonly rooms: Rooms,
+		protected readonly isStopping: () => boolean
+	) {}
+
+	/** `conn` or `mux`: the first word of the open and close log lines. */
+	protected abstract readonly kind: string;
+	/** Who this is, for every log line about it. */
+	abstract fields(): Fields;
+	/** Join whatever the socket starts with. */
+	protected abstract opened(): void;
+	/** Act on one binary frame; throws ProtocolError for malformed input. */
+	protected abstract receive(data: Uint8Array): void;
+	/** Leave every room this socket is in. */
+	protected abstract leaveRooms(): void;
+	/** Extra fields for the close line. */
+	protected abstract closeFields(): Fields;
+
+	/** Fields for the line about a malformed frame (a `/mux` socket adds the frame's document). */
+	protected frameFields(): Fields {
+		return this.fields();
+	}
+
+	start(): void {
+		const ws = this.ws;
+		ws.binaryType = 'nodebuffer';
+		ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
+		ws.on('pong', () => (this.alive = true));
+		ws.on('error', (e) => {
+			// ws closes the socket itself after these (e.g. 1009 for a message over maxPayload).
+			log.warn('connection error', { ...this.fields(), error: errorText(e), code: (e as { code?: string }).code });
+		});
+		ws.on('close', (code, reason) => this.#onClose(code, reason.toString()));
+		const ms = this.exp * 1000 - Date.now();
+		this.#expiry = setTimeout(() => this.close(4401, 'token expired'), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+		this.#expiry.unref();
+		log.info(`${this.kind} open`, { ...this.fields(), ip: this.ip });
+		this.opened();
+	}
+
+	send(message: Uint8Array): void {
+		if (this.ws.readyState !== this.ws.OPEN) return;
+		this.ws.send(message, (err) => {
+			if (err) this.close(1011, 'send failed');
+		});
+	}
+
+	close(code: number, reason: string): void {
+		if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) {
+			this.ws.close(code, reasonText(reason));
+		}
+		this.#leave();
+	}
+
+	terminate(): void {
+		this.ws.terminate();
+		this.#leave();
+	}
+
+	#leave(): void {
+		if (this.#left) return;
+		this.#left = true;
+		clearTimeout(this.#expiry);
+		// At shutdown the rooms are flushed and dropped all at once (R19).
+		if (!this.isStopping()) this.leaveRooms();
+	}
+
+	#onClose(code: number, reason: string): void {
+		this.#leave();
+		log.info(`${this.kind} close`, {
+			...this.fields(),
+			code,
+			reason: reason || undefined,
+			secs: ((Date.now() - this.#opened) / 1000).toFixed(1),
+			msgs: this.#messages,
+			...this.closeFields()
+		});
+	}
+
+	#onMessage(raw: RawData, isBinary: boolean): void {
+		if (this.#left || this.isStopping()) return;
+		this.#messages++;
+		if (!isBinary) {
+			log.warn('text frame, closing connection', this.fields());
+			this.close(1003, 'binary messages only');
+			return;
+		}
+		const data = raw instanceof Buffer ? raw : Buffer.concat(raw as Buffer[]);
+		try {
+			this.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+		} catch (e) {
+			if (e instanceof ProtocolError) {
+				log.warn('malformed message, closing connection', {
+					...this.frameFields(),
+					code: e.closeCode,
+					bytes: data.byteLength,
+					error: e.message
+				});
+				this.close(e.closeCode, e.message);
+			} else {
+				log.error('failed to handle message, closing connection', { ...this.frameFields(), error: errorText(e) });
+				this.close(1011, 'internal error');
+			}
+		}
+	}
+}
