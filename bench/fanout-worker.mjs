@@ -24,6 +24,7 @@ async function run() {
 	const got = new Uint8Array(expected); // got[reader * N + edit]
 	const latencies = [];
 	let duplicates = 0;
+	const editMax = new Float64Array(N); // slowest delivery of each edit
 	let received = 0;
 	const sendAt = new Float64Array(N).fill(NaN); // by the writer's clock (one item per edit)
 
@@ -37,6 +38,7 @@ async function run() {
 		got[k] = 1;
 		received++;
 		latencies.push(now - t);
+		if (now - t > editMax[edit]) editMax[edit] = now - t;
 	};
 
 	// The writer's document exists first so the raw readers know its client id.
@@ -146,7 +148,8 @@ async function run() {
 		otherCpuMs: busy1 - busy0 - (srvCpu1 - srvCpu0) - (cpu1.user + cpu1.system) / 1000,
 		latencies: latencies.map((x) => Math.round(x * 1000) / 1000),
 		confirmLatencies: confirmLatencies.map((x) => Math.round(x * 1000) / 1000),
-		confirmed: confirmedUpTo
+		confirmed: confirmedUpTo,
+		editMax: Array.from(editMax, (x) => Math.round(x * 10) / 10)
 	};
 }
 

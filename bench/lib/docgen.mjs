@@ -68,6 +68,9 @@ export function buildCasesDoc(count, shape, seed = 42) {
 	if (!SHAPES.includes(shape)) throw new Error(`unknown shape ${shape}`);
 	const rand = rng(seed);
 	const doc = new Y.Doc();
+	// A fixed client id too, so every server is handed byte-identical content (the client id
+	// is written into every struct; a random one would make the clients' decoding differ).
+	doc.clientID = 0x5eed0000 + seed;
 	const cases = doc.getMap('cases');
 	const BATCH = 500;
 	for (let start = 0; start < count; start += BATCH) {

@@ -99,6 +99,13 @@ describe('archive', () => {
 		if (parsed) expect(parsed).toMatchObject({ kind: 'casesArchive', communityId: 'nanhu-hehe' });
 	});
 
+	it('merges by mistake in a circle still move, each on its own', () => {
+		const a = loop('a', '2025-12-01 10:00', 'open', (s) => s.act('mergeInto', S, { parent: 'b' }));
+		const b = loop('b', '2025-12-01 11:00', 'open', (s) => s.act('mergeInto', S, { parent: 'a' }));
+		const plan = planArchive(replay([...a, ...b], caseReducer, initCaseState).values(), { now: NOW });
+		expect(Object.fromEntries(plan.moves)).toEqual({ a: 2025, b: 2025 });
+	});
+
 	it('resolved cases wait out the evaluation window before they are final', () => {
 		const f = folded.get('old-unrated')!.state;
 		expect(isFinal(f, f.resolvedAt! + 6 * DAY)).toBe(false);

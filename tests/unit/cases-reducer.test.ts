@@ -3,9 +3,11 @@
  * in the timeline with their reason, deadlines, extensions, escalation, merging, the default
  * rating computed at read time.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Role } from '../../src/lib/model/catalogue';
 import { replay, Replayer, type DomainEvent } from '../../src/lib/model/events';
+import { formatHlc } from '../../src/lib/model/hlc';
 import { fromBeijing } from '../../src/lib/model/cases/calendar';
 import { caseConfig } from '../../src/lib/model/cases/config';
 import { allowedActions, caseReducer, effectiveRating, initCaseState, makeCaseReducer } from '../../src/lib/model/cases/reducer';
@@ -404,5 +406,17 @@ describe('the default rating, at read time', () => {
 		s.act('submit', REPORTER, SUBMIT);
 		const st = replay(s.events, makeCaseReducer(cfg), initCaseState).get('c1')!.state;
 		expect(st.deadlines.responseDue).toBe(fromBeijing('2026-03-07 22:10'));
+	});
+});
+
+describe('times', () => {
+	it('every timeline entry carries the wall time of its HLC, for any time from 1970 to 9999', () => {
+		fc.assert(
+			fc.property(fc.integer({ min: 0, max: 253402300799999 }), fc.nat({ max: 0xffff }), (ms, counter) => {
+				const e: DomainEvent = { id: 'a', at: formatHlc({ wallMs: ms, counter, node: 'n' }), actor: 'x', role: 'staff', type: 'accept', subject: 's', data: null };
+				expect(replay([e], caseReducer, initCaseState).get('s')!.state.timeline[0].at).toBe(ms);
+			}),
+			{ numRuns: 2000 }
+		);
 	});
 });

@@ -1,6 +1,9 @@
 /**
  * A deterministic demo: one street of 沈阳市和平区 with three communities, their grids,
- * buildings, households and people, as the Yjs documents the app opens, plus the demo users.
+ * buildings, households and people, as the Yjs documents the app opens, plus the demo users,
+ * and a year of case history in each community's cases document (cases/demo-history.ts,
+ * ending DEMO_CASES_END = 2026-11-01; drawn from its own generator, so the roster is the
+ * same as without it).
  *
  * Everyone in it is synthetic: names are drawn from common surnames and given-name
  * characters (a few famous combinations are refused), ID numbers are made up with valid

@@ -95,12 +95,18 @@ export class MuxSocket {
 	disconnect(): void {
 		this.#shouldConnect = false;
 		clearTimeout(this.#retry);
-		this.#ws?.close(1000, 'bye');
+		const ws = this.#ws;
+		if (!ws) return;
+		ws.close(1000, 'bye');
+		this.#closed(ws, 1000);
 	}
 
 	/** The network went away: drop the socket now and keep retrying with backoff. */
 	drop(): void {
-		this.#ws?.close(4000, 'offline');
+		const ws = this.#ws;
+		if (!ws) return;
+		ws.close(4000, 'offline');
+		this.#closed(ws, 4000);
 	}
 
 	/** Retry now (the network came back): skip the rest of the backoff. */
@@ -134,23 +140,31 @@ export class MuxSocket {
 			this.#channels.get(name)?.onMessage(d);
 		};
 		ws.onerror = () => {};
-		ws.onclose = (ev: CloseEvent) => {
-			if (this.#ws !== ws) return;
-			this.#ws = null;
-			const wasOpen = this.state === 'open';
-			this.state = 'closed';
-			if (!wasOpen || ev.code !== 1000) this.#failures++;
-			// 44xx: the relay decided (expired or revoked token); 4000 is our own "offline".
-			if (ev.code >= 4400 && ev.code < 4500) this.denied = true;
-			for (const ch of this.#channels.values()) ch.onClose();
-			this.#changed();
-			if (this.#shouldConnect && !this.denied) {
-				const cap = this.opts.maxBackoffMs ?? 10_000;
-				const base = Math.min(cap, 250 * 2 ** Math.min(this.#failures, 8));
-				// Jitter, so a relay restart is not met by every device in the same millisecond.
-				this.#retry = setTimeout(() => this.#open(), base * (0.5 + Math.random()));
-			}
-		};
+		ws.onclose = (ev: CloseEvent) => this.#closed(ws, ev.code);
+	}
+
+	/**
+	 * Treat `ws` as gone now. Called from onclose, and directly when we drop the socket
+	 * ourselves: with no network the closing handshake cannot finish, and onclose would come
+	 * only after a long timeout.
+	 */
+	#closed(ws: WebSocket, code: number): void {
+		if (this.#ws !== ws) return;
+		this.#ws = null;
+		ws.onopen = ws.onmessage = ws.onclose = null;
+		const wasOpen = this.state === 'open';
+		this.state = 'closed';
+		if (!wasOpen || code !== 1000) this.#failures++;
+		// 44xx: the relay decided (expired or revoked token); 4000 is our own "offline".
+		if (code >= 4400 && code < 4500) this.denied = true;
+		for (const ch of this.#channels.values()) ch.onClose();
+		this.#changed();
+		if (this.#shouldConnect && !this.denied) {
+			const cap = this.opts.maxBackoffMs ?? 10_000;
+			const base = Math.min(cap, 250 * 2 ** Math.min(this.#failures, 8));
+			// Jitter, so a relay restart is not met by every device in the same millisecond.
+			this.#retry = setTimeout(() => this.#open(), base * (0.5 + Math.random()));
+		}
 	}
 }
 
@@ -186,7 +200,7 @@ export class DocChannel {
 		readonly name: string,
 		readonly doc: Y.Doc,
 		readonly events: ChannelEvents,
-		opts: { bcName?: string } = {}
+		opts: { bcName?: string; attach?: boolean } = {}
 	) {
 		this.awareness = new awarenessProtocol.Awareness(doc);
 		this.#bcName = opts.bcName ?? name;
@@ -196,7 +210,12 @@ export class DocChannel {
 		// Tell the other tabs what we have, and ask for what they have.
 		this.#bcPublish(encodeType(MSG_SYNC, (e) => syncProtocol.writeSyncStep1(e, doc)));
 		this.#bcPublish(encodeType(MSG_SYNC, (e) => syncProtocol.writeSyncStep2(e, doc)));
-		mux.attach(this);
+		if (opts.attach !== false) this.attach();
+	}
+
+	/** Start syncing with the relay (after the local copy is loaded, so step 1 asks only for what is missing). */
+	attach(): void {
+		this.mux.attach(this);
 	}
 
 	get connected(): boolean {

@@ -52,6 +52,7 @@ export class SyncedDoc {
 			);
 			this.#loaded = true;
 			if (this.#tracker.count > 0) this.#schedulePersist();
+			this.channel.attach();
 			this.#emit();
 		});
 		this.channel = new DocChannel(
@@ -70,7 +71,7 @@ export class SyncedDoc {
 				},
 				refused: () => this.#emit()
 			},
-			{ bcName: local }
+			{ bcName: local, attach: false }
 		);
 	}
 
@@ -112,6 +113,7 @@ export class SyncedDoc {
 		const m = this.mux;
 		let state: SyncState;
 		if (m.denied || this.channel.refused) state = 'denied';
+		else if (!online()) state = 'offline';
 		else if (m.state === 'open') state = this.channel.synced && unconfirmed === 0 ? 'synced' : 'syncing';
 		else if (m.state === 'connecting' && !m.failing && online()) state = 'connecting';
 		else state = 'offline';

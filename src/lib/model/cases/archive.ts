@@ -60,19 +60,23 @@ export function planArchive(cases: Iterable<Folded<CaseState> | CaseState>, o: A
 		const s = 'state' in x ? x.state : x;
 		if (s.exists) all.set(s.id, s);
 	}
+	// a case follows its parent when the parent is here and not merged itself (chains and
+	// cycles of merges, which only mistakes make, fall back to each case on its own)
+	const follows = (s: CaseState) => !!s.mergedInto && all.has(s.mergedInto) && !all.get(s.mergedInto)!.mergedInto;
 	const children = new Map<string, CaseState[]>();
 	for (const s of all.values()) {
-		if (s.mergedInto && all.has(s.mergedInto)) {
-			const list = children.get(s.mergedInto) ?? [];
+		if (follows(s)) {
+			const parent = s.mergedInto!;
+			const list = children.get(parent) ?? [];
 			list.push(s);
-			children.set(s.mergedInto, list);
+			children.set(parent, list);
 		}
 	}
 	const ready = (s: CaseState) => isFinal(s, o.now, cfg) && s.lastAt <= cutoff;
 	const moves = new Map<string, number>();
 	const events = new Map<number, DomainEvent[]>();
 	for (const s of [...all.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-		if (s.mergedInto && all.has(s.mergedInto)) continue; // moves with its parent
+		if (follows(s)) continue; // moves with its parent
 		const group = [s, ...(children.get(s.id) ?? [])];
 		if (!group.every(ready)) continue;
 		const year = archiveYear(s);

@@ -73,7 +73,7 @@ export function initCaseState(id: string): CaseState {
 		coHandlers: [],
 		handlers: [],
 		submittedAt: 0,
-		deadlines: {},
+		deadlines: deadlines(undefined, undefined, undefined),
 		progress: [],
 		extensions: [],
 		urges: [],
@@ -262,6 +262,11 @@ interface Ctx {
 const completionDue = (s: CaseState, from: number, cfg: CaseConfig, category = s.category): number =>
 	addDuration(from, categoryOf(category, cfg.categories).deadline, cfg.calendar);
 
+/** Deadlines always with the same three fields, so they share one hidden class (a spread made thousands). */
+function deadlines(responseDue: number | undefined, completionDue: number | undefined, completionFrom: number | undefined): CaseState['deadlines'] {
+	return { responseDue, completionDue, completionFrom };
+}
+
 /** A copy with every field, in one fixed order: one hidden class for every state, so copies stay cheap. */
 function clone(s: CaseState): CaseState {
 	return {
@@ -345,7 +350,7 @@ function effect(s: CaseState, type: CaseEventType, c: Ctx): CaseState | RejectCo
 			n.source = text(d.source, 64);
 			n.externalId = text(d.externalId, 128);
 			n.submittedAt = at;
-			n.deadlines = { responseDue: isTime(d.responseDue) ? d.responseDue : addDuration(at, cfg.responseLimit, cfg.calendar) };
+			n.deadlines = deadlines(isTime(d.responseDue) ? d.responseDue : addDuration(at, cfg.responseLimit, cfg.calendar), undefined, undefined);
 			return n;
 		}
 		case 'accept': {
@@ -359,7 +364,7 @@ function effect(s: CaseState, type: CaseEventType, c: Ctx): CaseState | RejectCo
 			if (d.buildingId !== undefined) n.buildingId = d.buildingId as string;
 			n.respondedAt = s.respondedAt ?? at;
 			n.acceptedAt = s.acceptedAt ?? at;
-			n.deadlines = { ...s.deadlines, completionDue: isTime(d.completionDue) ? d.completionDue : completionDue(s, at, cfg, category), completionFrom: at };
+			n.deadlines = deadlines(s.deadlines.responseDue, isTime(d.completionDue) ? d.completionDue : completionDue(s, at, cfg, category), at);
 			return n;
 		}
 		case 'reject': {
@@ -381,7 +386,7 @@ function effect(s: CaseState, type: CaseEventType, c: Ctx): CaseState | RejectCo
 				// dispatching straight from intake accepts the case too (受理并分拨)
 				n.respondedAt = s.respondedAt ?? at;
 				n.acceptedAt = s.acceptedAt ?? at;
-				n.deadlines = { ...s.deadlines, completionDue: completionDue(s, at, cfg), completionFrom: at };
+				n.deadlines = deadlines(s.deadlines.responseDue, completionDue(s, at, cfg), at);
 			}
 			const lvl = handlerLevel(to);
 			if (lvl !== undefined && lvl !== 'community' && LEVELS.indexOf(lvl) > LEVELS.indexOf(s.level)) {
@@ -393,7 +398,7 @@ function effect(s: CaseState, type: CaseEventType, c: Ctx): CaseState | RejectCo
 			n.coHandlers = co;
 			n.handlers = [...s.handlers, to];
 			n.firstDispatchedAt = s.firstDispatchedAt ?? at;
-			if (isTime(d.completionDue)) n.deadlines = { ...n.deadlines, completionDue: d.completionDue };
+			if (isTime(d.completionDue)) n.deadlines = deadlines(n.deadlines.responseDue, d.completionDue, n.deadlines.completionFrom);
 			return n;
 		}
 		case 'take':
@@ -428,7 +433,7 @@ function effect(s: CaseState, type: CaseEventType, c: Ctx): CaseState | RejectCo
 			const until = granted ? ((d.until as number | undefined) ?? s.extensions[i].until) : undefined;
 			n.extensions = s.extensions.slice();
 			n.extensions[i] = { ...s.extensions[i], answer: { granted, by: e.actor, at, until, note: text(d.note), event: e.id } };
-			if (granted) n.deadlines = { ...s.deadlines, completionDue: until };
+			if (granted) n.deadlines = deadlines(s.deadlines.responseDue, until, s.deadlines.completionFrom);
 			return n;
 		}
 		case 'sendBack': {
@@ -508,7 +513,7 @@ function effect(s: CaseState, type: CaseEventType, c: Ctx): CaseState | RejectCo
 			n.reworkCount = s.reworkCount + 1;
 			n.resolution = undefined;
 			n.handler = s.resolution?.as ?? s.handler;
-			n.deadlines = { ...s.deadlines, completionDue: completionDue(s, at, cfg), completionFrom: at };
+			n.deadlines = deadlines(s.deadlines.responseDue, completionDue(s, at, cfg), at);
 			return n;
 		}
 		case 'reopen':
@@ -526,7 +531,7 @@ function effect(s: CaseState, type: CaseEventType, c: Ctx): CaseState | RejectCo
 			n.mergedInto = undefined;
 			n.reopenCount = s.reopenCount + 1;
 			n.acceptedAt = s.acceptedAt ?? at;
-			n.deadlines = { ...s.deadlines, completionDue: completionDue(s, at, cfg), completionFrom: at };
+			n.deadlines = deadlines(s.deadlines.responseDue, completionDue(s, at, cfg), at);
 			return n;
 		case 'archive':
 			if (s.status === 'resolved' && at < addDuration(s.resolvedAt ?? 0, cfg.evaluationWindow, cfg.calendar)) return 'badState';
@@ -578,7 +583,17 @@ const D2 = (s: string, i: number) => D(s, i) * 10 + D(s, i + 1);
 /** The wall time of an HLC string already validated by replay (fixed positions; no allocation). */
 function wall(at: string): number {
 	if (at.length < 31 || at.charCodeAt(23) !== 90 /* Z */) return tryParseHlc(at)?.wallMs ?? 0;
-	return Date.UTC(D2(at, 0) * 100 + D2(at, 2), D2(at, 5) - 1, D2(at, 8), D2(at, 11), D2(at, 14), D2(at, 17), D(at, 20) * 100 + D2(at, 21));
+	// days from the civil date (H. Hinnant's algorithm), then plain arithmetic: no Date object
+	let y = D2(at, 0) * 100 + D2(at, 2);
+	const m = D2(at, 5);
+	const day = D2(at, 8);
+	y -= m <= 2 ? 1 : 0;
+	const era = Math.floor(y / 400);
+	const yoe = y - era * 400;
+	const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+	const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+	const days = era * 146097 + doe - 719468;
+	return ((days * 24 + D2(at, 11)) * 60 + D2(at, 14)) * 60_000 + D2(at, 17) * 1000 + D(at, 20) * 100 + D2(at, 21);
 }
 const asData = (v: unknown): Data => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Data) : {});
 
