@@ -10,6 +10,7 @@
  *   community/<cid>/public                     kind `public`   territory, buildings, notices: every member of the community reads
  *   community/<cid>/roster/<gridId>/<bldId>    kind `roster`   households and people of one building (personal data)
  *   community/<cid>/cases                      kind `cases`    the case board (no personal data)
+ *   community/<cid>/cases-archive/<year>       kind `casesArchive` closed cases of one year, moved out of the live board
  *   community/<cid>/office                     kind `office`   the office's own records and settings
  *   community/<cid>/contact/<userId>           kind `contact`  one resident's private details, shared with the office alone
  *   community/<cid>/meeting/<meetingId>        kind `meeting`  one council meeting (agenda, minutes)
@@ -19,7 +20,7 @@
 export const ROLES = ['secretary', 'staff', 'gridworker', 'buildinghead', 'resident', 'department'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const DOC_KINDS = ['public', 'roster', 'cases', 'office', 'contact', 'meeting', 'bench'] as const;
+export const DOC_KINDS = ['public', 'roster', 'cases', 'casesArchive', 'office', 'contact', 'meeting', 'bench'] as const;
 export type DocKind = (typeof DOC_KINDS)[number];
 
 export type Mode = 'read' | 'write';
@@ -51,6 +52,7 @@ export interface ParsedDocName {
 	buildingId?: string;
 	userId?: string;
 	meetingId?: string;
+	year?: number;
 }
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -76,6 +78,8 @@ export function parseDocName(name: string): ParsedDocName | undefined {
 				: undefined;
 		case 'contact':
 			return p.length === 4 && isId(p[3]) ? { kind: 'contact', communityId, userId: p[3] } : undefined;
+		case 'cases-archive':
+			return p.length === 4 && /^\d{4}$/.test(p[3]) ? { kind: 'casesArchive', communityId, year: Number(p[3]) } : undefined;
 		case 'meeting':
 			return p.length === 4 && isId(p[3]) ? { kind: 'meeting', communityId, meetingId: p[3] } : undefined;
 		default:
@@ -86,6 +90,7 @@ export function parseDocName(name: string): ParsedDocName | undefined {
 export const docName = {
 	public: (cid: string) => `community/${cid}/public`,
 	cases: (cid: string) => `community/${cid}/cases`,
+	casesArchive: (cid: string, year: number) => `community/${cid}/cases-archive/${year}`,
 	office: (cid: string) => `community/${cid}/office`,
 	roster: (cid: string, gridId: string, buildingId: string) => `community/${cid}/roster/${gridId}/${buildingId}`,
 	contact: (cid: string, userId: string) => `community/${cid}/contact/${userId}`,
@@ -121,6 +126,9 @@ export function accessFor(user: UserClaims, name: string, opts: AccessOptions = 
 		case 'cases':
 			// Cases carry no personal data; residents follow theirs through their contact document.
 			return office || user.role === 'gridworker' || user.role === 'department' ? 'write' : null;
+		case 'casesArchive':
+			if (office) return 'write';
+			return user.role === 'gridworker' || user.role === 'department' ? 'read' : null;
 		case 'office':
 			if (office) return 'write';
 			return user.role === 'gridworker' ? 'read' : null;
