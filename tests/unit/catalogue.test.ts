@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { accessFor, docName, docsFor, parseDocName, type Role, type UserClaims } from '../../src/lib/model/catalogue';
+
+const cid = 'c1';
+const user = (role: Role, extra: Partial<UserClaims> = {}): UserClaims => ({
+	id: `u-${role}`,
+	username: role,
+	name: role,
+	role,
+	communityId: cid,
+	...extra
+});
+const U = {
+	secretary: user('secretary'),
+	staff: user('staff'),
+	gridworker: user('gridworker', { gridIds: ['g1'] }),
+	buildinghead: user('buildinghead', { buildingIds: ['b1'] }),
+	resident: user('resident', { id: 'r1' }),
+	department: user('department', { departmentId: 'dept-city' })
+};
+const D = {
+	public: docName.public(cid),
+	rosterOwn: docName.roster(cid, 'g1', 'b1'),
+	rosterOther: docName.roster(cid, 'g2', 'b9'),
+	cases: docName.cases(cid),
+	archive: docName.casesArchive(cid, 2025),
+	office: docName.office(cid),
+	contactOwn: docName.contact(cid, 'r1'),
+	contactOther: docName.contact(cid, 'r2'),
+	meeting: docName.meeting(cid, 'm1'),
+	otherCommunity: docName.public('c2')
+};
+
+// The access matrix, role by document (brief, principle 2). '-' = may not even open it.
+const MATRIX: Record<keyof typeof U, Record<keyof typeof D, 'write' | 'read' | '-'>> = {
+	secretary:    { public: 'write', rosterOwn: 'write', rosterOther: 'write', cases: 'write', archive: 'write', office: 'write', contactOwn: 'write', contactOther: 'write', meeting: 'write', otherCommunity: '-' },
+	staff:        { public: 'write', rosterOwn: 'write', rosterOther: 'write', cases: 'write', archive: 'write', office: 'write', contactOwn: 'write', contactOther: 'write', meeting: 'write', otherCommunity: '-' },
+	gridworker:   { public: 'write', rosterOwn: 'write', rosterOther: '-', cases: 'write', archive: 'read', office: 'read', contactOwn: '-', contactOther: '-', meeting: 'read', otherCommunity: '-' },
+	buildinghead: { public: 'read', rosterOwn: 'write', rosterOther: '-', cases: '-', archive: '-', office: '-', contactOwn: '-', contactOther: '-', meeting: 'read', otherCommunity: '-' },
+	resident:     { public: 'read', rosterOwn: '-', rosterOther: '-', cases: '-', archive: '-', office: '-', contactOwn: 'write', contactOther: '-', meeting: 'read', otherCommunity: '-' },
+	department:   { public: 'read', rosterOwn: '-', rosterOther: '-', cases: 'write', archive: 'read', office: '-', contactOwn: '-', contactOther: '-', meeting: '-', otherCommunity: '-' }
+};
+
+describe('accessFor: the access matrix', () => {
+	for (const [role, row] of Object.entries(MATRIX)) {
+		for (const [doc, want] of Object.entries(row)) {
+			it(`${role} × ${doc} → ${want}`, () => {
+				const got = accessFor(U[role as keyof typeof U], D[doc as keyof typeof D]);
+				expect(got ?? '-').toBe(want);
+			});
+		}
+	}
+});
+
+describe('document names', () => {
+	it('refuses names the catalogue does not know', () => {
+		for (const bad of ['', 'community', 'community/c1', 'community/c1/secret', 'community/c1/roster/g1', 'community/../x/public',
+			'community/c1/public/extra', 'community/c 1/public', 'community/c1/cases-archive/20x5', 'bench', 'x'.repeat(300)]) {
+			expect(parseDocName(bad), bad).toBeUndefined();
+			expect(accessFor(U.secretary, bad), bad).toBeNull();
+		}
+	});
+
+	it('bench documents only with BENCH and only for the secretary', () => {
+		expect(accessFor(U.secretary, 'bench/x')).toBeNull();
+		expect(accessFor(U.secretary, 'bench/x', { bench: true })).toBe('write');
+		expect(accessFor(U.staff, 'bench/x', { bench: true })).toBeNull();
+	});
+
+	it('docsFor lists well-known documents plus stored ones the user may open, never bench', () => {
+		const stored = [D.rosterOwn, D.rosterOther, D.contactOther, 'bench/x', D.otherCommunity];
+		const names = docsFor(U.resident, stored, { bench: true }).map((d) => d.name);
+		expect(names).toEqual([D.contactOwn, D.public].sort());
+		const gw = docsFor(U.gridworker, stored);
+		expect(gw.find((d) => d.name === D.rosterOwn)?.mode).toBe('write');
+		expect(gw.some((d) => d.name === D.rosterOther)).toBe(false);
+	});
+});
