@@ -26,6 +26,18 @@ export async function buildRelay({ outfile = path.join(root, 'dist/relay/main.js
 		logLevel,
 		banner: { js: '// Built by sync-server/build.mjs: do not edit.' }
 	});
+	// The account tool (sync-server/users.ts) beside the relay.
+	await build({
+		entryPoints: [path.join(root, 'sync-server/users.ts')],
+		outfile: path.join(path.dirname(outfile), 'users.js'),
+		bundle: true,
+		platform: 'node',
+		format: 'esm',
+		target: 'node20',
+		packages: 'external',
+		logLevel,
+		banner: { js: '// Built by sync-server/build.mjs: do not edit.' }
+	});
 	return outfile;
 }
 
