@@ -145,7 +145,8 @@ async function run() {
 		serverCpuMs: srvCpu1 - srvCpu0,
 		serverCpuPct: ((srvCpu1 - srvCpu0) / wallMs) * 100,
 		// CPU time used on the machine by anything but this server and this client process
-		otherCpuMs: busy1 - busy0 - (srvCpu1 - srvCpu0) - (cpu1.user + cpu1.system) / 1000,
+		// (clock-tick granularity can make it slightly negative on an idle machine)
+		otherCpuMs: Math.max(0, busy1 - busy0 - (srvCpu1 - srvCpu0) - (cpu1.user + cpu1.system) / 1000),
 		latencies: latencies.map((x) => Math.round(x * 1000) / 1000),
 		confirmLatencies: confirmLatencies.map((x) => Math.round(x * 1000) / 1000),
 		confirmed: confirmedUpTo,

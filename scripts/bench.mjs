@@ -176,7 +176,9 @@ async function makeTemplate() {
 	templateDir = path.join(tmpRoot, 'template');
 	fs.mkdirSync(templateDir);
 	await withServer('ours', { dataDir: templateDir }, async () => {});
+	templateBytes = dirBytes(templateDir);
 }
+let templateBytes = 0;
 const newDataDir = () => {
 	const dir = fs.mkdtempSync(path.join(tmpRoot, 'data-'));
 	if (templateDir) fs.cpSync(templateDir, dir, { recursive: true });
@@ -304,6 +306,7 @@ async function coldSync(results) {
 						});
 					}
 					entry.dataDirBytes = dirBytes(dataDir);
+					entry.templateBytes = templateBytes;
 					say(`cold ${shape} ours after restart: first sync median ${ms(median(entry.restart.map((r) => r.totalMs)))}, data dir ${mib(entry.dataDirBytes)}`);
 				}
 			} catch (e) {
@@ -373,14 +376,14 @@ function coldTable(results) {
 	}
 	lines.push(
 		'',
-		'| shape | server | open / first data / applied (only client) | RSS idle | RSS doc loaded | ours/ref | peak RSS | upload → confirmed | data dir |',
-		'|---|---|---|---:|---:|---:|---:|---:|---:|'
+		'| shape | server | open / first data / applied (only client) | RSS idle | RSS doc loaded | ours/ref | peak RSS | RSS loaded after restart | upload → confirmed | data dir growth |',
+		'|---|---|---|---:|---:|---:|---:|---:|---:|---:|'
 	);
 	for (const row of results.cold) {
 		for (const kind of cfg.servers) {
 			const e = row.servers[kind];
 			if (!e || e.error) {
-				lines.push(`| ${row.shape} | ${kind} | failed | | | | | | |`);
+				lines.push(`| ${row.shape} | ${kind} | failed | | | | | | | |`);
 				continue;
 			}
 			const split = `${ms(med(e.alone, (x) => x.openMs))} / ${ms(med(e.alone, (x) => x.firstDataMs))} / ${ms(med(e.alone))}`;
@@ -388,7 +391,8 @@ function coldTable(results) {
 			const refRss = row.servers.ref?.loaded?.rss;
 			lines.push(
 				`| ${row.shape} | ${kind} | ${split} | ${mib(e.idle?.rss)} | ${mib(rss)} | ${kind === 'ours' ? ratio(rss, refRss) : ''} | ${mib(e.end?.hwm)} | ` +
-					`${ms(e.upload?.confirmedMs)} | ${kind === 'ours' ? mib(e.dataDirBytes) : ''} |`
+					`${e.restart?.length ? mib(median(e.restart.map((x) => x.loaded.rss))) : ''} | ` +
+					`${ms(e.upload?.confirmedMs)} | ${kind === 'ours' ? mib(e.dataDirBytes - (e.templateBytes ?? 0)) : ''} |`
 			);
 		}
 	}
@@ -423,7 +427,9 @@ function report(results, machine) {
 				'"ref / ours": the fresh client is the document\'s only client (our relay unloads idle documents, so it loads from SQLite each time); ' +
 				'"held open": another client keeps the document loaded meanwhile. ' +
 				`"First after restart": first sync after restarting the relay on the same DATA_DIR (median of ${cfg.restartRuns}). ` +
-				'RSS is the server\'s VmRSS (/proc/<pid>/status): idle before the upload, and with the document loaded after the held-open runs; peak is VmHWM.',
+				'RSS is the server\'s VmRSS (/proc/<pid>/status): idle before the upload, and with the document loaded after the held-open runs; peak is VmHWM. ' +
+				'"RSS loaded after restart": our relay restarted and the document loaded once by one client (median). ' +
+				'Data dir growth: our DATA_DIR after the runs minus the demo data it started with.',
 			'',
 			coldTable(results)
 		);

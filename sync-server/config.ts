@@ -19,7 +19,22 @@ export interface Config {
 	pingIntervalMs: number;
 	/** documents one `/mux` socket may have open at once (R25) */
 	maxDocsPerSocket: number;
+	/** photo attachments: LevelDB databases behind /couch (docs/attachments.md) */
+	attachmentsDir: string;
+	/** largest photo the relay stores */
+	maxAttachmentBytes: number;
+	/** largest /couch request body (a `_bulk_docs` batch, base64) */
+	maxCouchBodyBytes: number;
+	/** Open311 `api_key` (docs/open311.md); with DEMO on and OPEN311_API_KEY unset: `demo-open311-key`; else unset = Open311 requests refused */
+	open311ApiKey?: string;
+	/** the only Open311 `jurisdiction_id` accepted; unset: any */
+	open311Jurisdiction?: string;
+	/** key of the residents' pseudonyms (docs/intake.md); unset: DATA_DIR/intake-secret */
+	intakeSecret?: string;
 }
+
+/** The Open311 key of the demo (README): set when DEMO is on and OPEN311_API_KEY is not. */
+export const DEMO_OPEN311_KEY = 'demo-open311-key';
 
 const flag = (v: string | undefined): boolean | undefined =>
 	v === undefined || v === '' ? undefined : !['0', 'false', 'no', 'off'].includes(v.toLowerCase());
@@ -34,19 +49,26 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): n
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv.slice(2)): Config {
 	const noDemoFlag = argv.includes('--no-demo');
+	const demo = noDemoFlag ? false : (flag(env.DEMO) ?? true);
 	return {
 		port: int(env, 'PORT', 8787),
 		host: env.HOST || '0.0.0.0',
 		dataDir: path.resolve(env.DATA_DIR || './data'),
 		jwtSecret: env.JWT_SECRET || undefined,
 		tokenTtlSeconds: int(env, 'TOKEN_TTL_SECONDS', 12 * 3600, 1),
-		demo: noDemoFlag ? false : (flag(env.DEMO) ?? true),
+		demo,
 		demoPassword: env.DEMO_PASSWORD || 'demo1234',
 		bench: flag(env.BENCH) ?? false,
 		maxMessageBytes: int(env, 'MAX_MESSAGE_BYTES', 16 * 1024 * 1024, 1024),
 		staticDir: path.resolve(env.STATIC_DIR || './build'),
 		compactAfter: int(env, 'COMPACT_AFTER', 200, 1),
 		pingIntervalMs: int(env, 'PING_INTERVAL_MS', 30_000, 100),
-		maxDocsPerSocket: int(env, 'MAX_DOCS_PER_SOCKET', 2000, 1)
+		maxDocsPerSocket: int(env, 'MAX_DOCS_PER_SOCKET', 2000, 1),
+		attachmentsDir: path.resolve(env.DATA_DIR || './data', 'attachments'),
+		maxAttachmentBytes: int(env, 'MAX_ATTACHMENT_BYTES', 8 * 1024 * 1024, 1024),
+		maxCouchBodyBytes: int(env, 'MAX_COUCH_BODY_BYTES', 20 * 1024 * 1024, 64 * 1024),
+		open311ApiKey: env.OPEN311_API_KEY || (demo ? DEMO_OPEN311_KEY : undefined),
+		open311Jurisdiction: env.OPEN311_JURISDICTION || undefined,
+		intakeSecret: env.INTAKE_SECRET || undefined
 	};
 }

@@ -3,12 +3,40 @@
  * `buildDemo` go into SQLite, every account with DEMO_PASSWORD. Seeding never overwrites a
  * stored document or account, so running it again changes nothing.
  */
-import { buildDemo } from '../src/lib/model/demo';
+import * as Y from 'yjs';
+import { parseDocName } from '../src/lib/model/catalogue';
+import { buildDemo, type DemoDoc } from '../src/lib/model/demo';
 import { hashPassword } from './auth';
 import { log } from './log';
 import type { Storage, StoredUser } from './storage';
 
-export async function seedDemo(storage: Storage, password: string): Promise<{ docs: number; users: number } | undefined> {
+/** A resident's pseudonym on the case board, as a demo contact document carries it (services/intake.ts links them). */
+export interface SeededReporter {
+	reporterId: string;
+	doc: string;
+	communityId: string;
+	userId: string;
+}
+
+/** The `profile.reporterId` of each demo contact document. */
+export function demoReporters(docs: DemoDoc[]): SeededReporter[] {
+	const out: SeededReporter[] = [];
+	for (const d of docs) {
+		const p = parseDocName(d.name);
+		if (p?.kind !== 'contact' || !p.communityId || !p.userId) continue;
+		const doc = new Y.Doc();
+		Y.applyUpdate(doc, d.update);
+		const reporterId = doc.getMap('profile').get('reporterId');
+		doc.destroy();
+		if (typeof reporterId === 'string') out.push({ reporterId, doc: d.name, communityId: p.communityId, userId: p.userId });
+	}
+	return out;
+}
+
+export async function seedDemo(
+	storage: Storage,
+	password: string
+): Promise<{ docs: number; users: number; reporters: SeededReporter[] } | undefined> {
 	if (storage.userCount() > 0) return undefined;
 	const started = Date.now();
 	const demo = buildDemo();
@@ -22,7 +50,7 @@ export async function seedDemo(storage: Storage, password: string): Promise<{ do
 		return { docs, users: storage.addUsers(users) };
 	});
 	log.info('demo data seeded', { ...result, ms: Date.now() - started });
-	return result;
+	return { ...result, reporters: demoReporters(demo.docs) };
 }
 
 /** The demo accounts as a printable table, or '' when there are none. */

@@ -3,6 +3,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { docsFor } from '../src/lib/model/catalogue';
+import type { Attachments } from './attachments';
 import { type Tokens, unknownUserHash, verifyPassword } from './auth';
 import { errorText, log } from './log';
 import { serveStatic } from './static';
@@ -14,6 +15,10 @@ export interface HttpDeps {
 	bench: boolean;
 	staticDir: string;
 	health(): Record<string, unknown>;
+	/** /couch/… and /api/photos/… (docs/attachments.md) */
+	attachments?: Attachments;
+	/** Open311 and /api/figures (services/index.ts); resolves false for a path that is not theirs */
+	services?: { handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> };
 }
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -93,6 +98,8 @@ export function createRequestHandler(deps: HttpDeps) {
 		const url = new URL(req.url ?? '/', 'http://relay');
 		const route = `${req.method} ${url.pathname}`;
 		const handle = async () => {
+			if (deps.attachments?.owns(url.pathname)) return deps.attachments.handle(req, res, url);
+			if (deps.services && (await deps.services.handle(req, res, url))) return;
 			switch (route) {
 				case 'POST /api/login':
 					return login(deps, req, res);

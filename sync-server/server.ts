@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { accessFor } from '../src/lib/model/catalogue';
+import { createAttachments } from './attachments';
 import { Tokens, loadOrCreateSecret } from './auth';
 import type { Config } from './config';
 import { Connection } from './connection';
@@ -14,7 +15,8 @@ import { demoAccountsTable, seedDemo } from './demo-seed';
 import { bearer, createRequestHandler } from './http';
 import { errorText, log } from './log';
 import { MuxConnection, REFUSED_FORBIDDEN } from './mux';
-import { Rooms } from './rooms';
+import { startServices } from './services';
+import { WatchedRooms } from './services/watch';
 import type { RelaySocket } from './socket';
 import { Storage } from './storage';
 
@@ -37,15 +39,37 @@ function refuse(socket: Duplex, status: number, error: string): void {
 export async function startRelay(config: Config): Promise<Relay> {
 	const storage = new Storage(config.dataDir);
 	const tokens = new Tokens(loadOrCreateSecret(config.dataDir, config.jwtSecret), config.tokenTtlSeconds);
-	if (config.demo) await seedDemo(storage, config.demoPassword);
-	const rooms = new Rooms(storage, config.compactAfter);
+	const seeded = config.demo ? await seedDemo(storage, config.demoPassword) : undefined;
+	// Rooms that tell the services (Open311, intake, figures) what happens to documents.
+	const rooms = new WatchedRooms(storage, config.compactAfter);
+	const services = startServices({
+		rooms,
+		storage,
+		tokens,
+		config: {
+			dataDir: config.dataDir,
+			intakeSecret: config.intakeSecret,
+			open311ApiKey: config.open311ApiKey,
+			open311Jurisdiction: config.open311Jurisdiction
+		},
+		seededReporters: seeded?.reporters
+	});
 	/** every open websocket, `/sync/…` and `/mux` alike */
 	const connections = new Set<RelaySocket>();
 	let stopping = false;
 
+	const attachments = createAttachments({
+		dir: config.attachmentsDir,
+		tokens,
+		maxBodyBytes: config.maxCouchBodyBytes,
+		maxPhotoBytes: config.maxAttachmentBytes
+	});
+
 	const handler = createRequestHandler({
 		storage,
 		tokens,
+		attachments,
+		services,
 		bench: config.bench,
 		staticDir: config.staticDir,
 		health: () => ({
@@ -157,7 +181,10 @@ export async function startRelay(config: Config): Promise<Relay> {
 		for (const conn of connections) conn.terminate();
 		server.closeAllConnections();
 		await closed;
-		rooms.unloadAll(flushed);
+		// The services stop reacting and leave their rooms; what they wrote is committed with the rest.
+		services.stop();
+		rooms.unloadAll(rooms.flush() && flushed);
+		await attachments.close();
 		storage.close();
 		log.info('relay stopped');
 	}

@@ -1,0 +1,78 @@
+/**
+ * The services around the relay core (style.md: the core knows no schema; what must read or
+ * write documents uses src/lib/model like any other client):
+ *
+ * - intake.ts      residents' outbox → cases document under a pseudonym, and their view back
+ * - open311.ts     Open311 GeoReport v2 for hotlines and other platforms
+ * - figures-api.ts figures across a street's or a district's communities
+ *
+ * They share the room watcher (watch.ts), in-process document handles (docs.ts), the territory
+ * and case caches, and their own SQLite tables (store.ts).
+ */
+import path from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Tokens } from '../auth';
+import { log } from '../log';
+import type { Storage } from '../storage';
+import { CaseStates } from './case-states';
+import { ServiceDocs } from './docs';
+import { FiguresApi } from './figures-api';
+import { Intake } from './intake';
+import { Open311 } from './open311';
+import { loadOrCreateIntakeSecret, ServiceStore, type ReporterLink } from './store';
+import { Territory } from './territory';
+import type { WatchedRooms } from './watch';
+
+export interface ServicesConfig {
+	dataDir: string;
+	/** INTAKE_SECRET; unset: DATA_DIR/intake-secret */
+	intakeSecret?: string;
+	open311ApiKey?: string;
+	open311Jurisdiction?: string;
+}
+
+export interface Services {
+	/** Answers the request if it is one of the services'; false when it is not theirs. */
+	handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
+	readonly intake: Intake;
+	/** Stop reacting and leave every room (before the relay's final flush). */
+	stop(): void;
+}
+
+export function startServices(opts: {
+	rooms: WatchedRooms;
+	storage: Storage;
+	tokens: Tokens;
+	config: ServicesConfig;
+	/** pseudonyms the demo seeding wrote into contact documents */
+	seededReporters?: ReporterLink[];
+}): Services {
+	const { rooms, storage, tokens, config } = opts;
+	const store = new ServiceStore(path.join(config.dataDir, 'relay.sqlite'), loadOrCreateIntakeSecret(config.dataDir, config.intakeSecret));
+	const readers = new ServiceDocs(rooms, 'readers');
+	const territory = new Territory(storage, readers);
+	const cases = new CaseStates(storage, readers);
+	const intakeDocs = new ServiceDocs(rooms, 'intake');
+	const intake = new Intake({ docs: intakeDocs, store, storage, territory });
+	const open311Docs = new ServiceDocs(rooms, 'open311');
+	const open311 = new Open311({ docs: open311Docs, storage, territory, cases, config: { apiKey: config.open311ApiKey, jurisdiction: config.open311Jurisdiction } });
+	const figures = new FiguresApi({ tokens, territory, cases });
+	const unwatch = [rooms.watch(territory), rooms.watch(cases), rooms.watch(intake)];
+	if (opts.seededReporters?.length) intake.registerSeeded(opts.seededReporters);
+	intake.sweep();
+	log.info('services started', { open311: config.open311ApiKey ? 'on' : 'off (no OPEN311_API_KEY)', jurisdiction: config.open311Jurisdiction ?? '(any)' });
+	return {
+		intake,
+		async handle(req, res, url) {
+			return (await open311.handle(req, res, url)) || (await figures.handle(req, res, url));
+		},
+		stop() {
+			intake.stop();
+			unwatch.forEach((u) => u());
+			intakeDocs.close();
+			readers.close();
+			open311Docs.close();
+			store.close();
+		}
+	};
+}

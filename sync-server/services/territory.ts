@@ -1,0 +1,101 @@
+/**
+ * The communities this relay holds and their grids, read from each community's public document
+ * (`community/<cid>/public`) and cached until that document changes. Used to find the community
+ * and grid of a point (Open311 intake, a resident's report without a grid) and to tell which
+ * communities make a street or a district (figures).
+ */
+import { docName, parseDocName, type ParsedDocName } from '../../src/lib/model/catalogue';
+import { bbox, pointInRing } from '../../src/lib/model/geo';
+import { publicDoc, readBuilding, readCommunity, readGrid, type CommunityInfo, type LngLat, type Ring } from '../../src/lib/model/schema';
+import type { Room } from '../rooms';
+import type { Storage } from '../storage';
+import type { ServiceDocs } from './docs';
+import type { RoomWatcher } from './watch';
+
+export interface GridShape {
+	id: string;
+	name: string;
+	polygon: Ring;
+	box: [number, number, number, number];
+}
+
+export interface CommunityTerritory {
+	id: string;
+	/** undefined when the public document has no community record yet */
+	info?: CommunityInfo;
+	/** sorted by id */
+	grids: GridShape[];
+	/** building id → grid id */
+	buildings: Map<string, string>;
+}
+
+export interface Place {
+	communityId: string;
+	gridId: string;
+}
+
+const inBox = ([x, y]: LngLat, [w, s, e, n]: [number, number, number, number]) => x >= w && x <= e && y >= s && y <= n;
+
+export class Territory implements RoomWatcher {
+	#cache = new Map<string, CommunityTerritory>();
+
+	constructor(
+		private readonly storage: Storage,
+		private readonly docs: ServiceDocs
+	) {}
+
+	updated(_room: Room, _u: Uint8Array, _origin: unknown, doc: ParsedDocName): void {
+		if (doc.kind === 'public' && doc.communityId) this.#cache.delete(doc.communityId);
+	}
+
+	loaded(_room: Room, doc: ParsedDocName): void {
+		// a room rebuilt after a rejected update may differ from what was cached
+		if (doc.kind === 'public' && doc.communityId) this.#cache.delete(doc.communityId);
+	}
+
+	/** Ids of the communities whose public document this relay stores, sorted. */
+	communityIds(): string[] {
+		const out: string[] = [];
+		for (const name of this.storage.listDocNames()) {
+			const p = parseDocName(name);
+			if (p?.kind === 'public' && p.communityId) out.push(p.communityId);
+		}
+		return out.sort();
+	}
+
+	get(cid: string): CommunityTerritory {
+		let t = this.#cache.get(cid);
+		if (!t) {
+			t = this.docs.use(docName.public(cid), (h) => {
+				const grids: GridShape[] = [];
+				publicDoc.grids(h.doc).forEach((m) => {
+					const g = readGrid(m);
+					if (g.id && g.polygon.length >= 3) grids.push({ id: g.id, name: g.name, polygon: g.polygon, box: bbox([g.polygon]) });
+				});
+				grids.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+				const buildings = new Map<string, string>();
+				publicDoc.buildings(h.doc).forEach((m) => {
+					const b = readBuilding(m);
+					if (b.id) buildings.set(b.id, b.gridId);
+				});
+				return { id: cid, info: readCommunity(h.doc), grids, buildings };
+			});
+			this.#cache.set(cid, t);
+		}
+		return t;
+	}
+
+	/** The grid of one community that contains the point (the first by id, should grids overlap). */
+	gridAt(cid: string, point: LngLat): string | undefined {
+		return this.get(cid).grids.find((g) => inBox(point, g.box) && pointInRing(point, g.polygon))?.id;
+	}
+
+	/** The community and grid containing the point, across every community (first by id). */
+	locate(point: LngLat): Place | undefined {
+		for (const cid of this.communityIds()) {
+			const gridId = this.gridAt(cid, point);
+			if (gridId) return { communityId: cid, gridId };
+		}
+		return undefined;
+	}
+}
