@@ -2,15 +2,15 @@
  * Cold sync of a big case-board document, in its own process (forked by scripts/bench.mjs).
  *
  * argv[2]: JSON { mode: 'upload'|'measure', server: {wsUrl, token, pid, confirms}, room,
- *                 cases, shape, runs, pauseMs }
+ *                 cases, shape, warmup, runs, heldRuns, pauseMs }
  * - upload:  build the document, push it with one WebsocketProvider (confirm=1); on a server
  *            that confirms, wait until its confirmed state vector covers the document; on one
  *            that does not, check with a second client that it hands back every case.
- * - measure: `runs` times, a fresh Y.Doc + WebsocketProvider: time from constructing the
- *            provider to `synced` (the whole document received and applied), split into
- *            socket open, first document data applied (first transaction) and synced.
- *            With `holdOpen`, a raw reader stays connected throughout, so a server that
- *            unloads idle documents keeps this one in memory.
+ * - measure: an optional warm-up sync, then `runs` times a fresh Y.Doc + WebsocketProvider:
+ *            time from constructing the provider to `synced` (the whole document received
+ *            and applied), split into socket open, first document data applied (first
+ *            transaction) and synced. Then `heldRuns` more while a raw reader stays
+ *            connected, so a server that unloads idle documents keeps this one in memory.
  * Sends one message { ok, result | error } to the parent and exits.
  */
 import * as Y from 'yjs';
@@ -104,25 +104,36 @@ async function upload() {
 	return { buildMs, updateBytes, syncedMs, confirmedMs, verifyMs: verify?.totalMs };
 }
 
-async function measure() {
-	let holder;
-	if (cfg.holdOpen) {
-		holder = new RawReader(server, room, { confirm: false });
-		const t = setTimeout(() => holder._reject(new Error('holder not synced within 120 s')), 120000);
-		await holder.whenSynced.finally(() => clearTimeout(t));
-	}
+async function syncs(n) {
 	const runs = [];
-	for (let i = 0; i < cfg.runs; i++) {
+	for (let i = 0; i < n; i++) {
 		globalThis.gc?.();
 		await sleep(cfg.pauseMs ?? 200);
 		const r = await freshSync(120000);
 		if (r.cases !== cfg.cases) throw new Error(`measure: a fresh client got ${r.cases} of ${cfg.cases} cases`);
 		runs.push(r);
 	}
-	// the server's memory while the document is loaded (held open, or just synced)
-	const memory = readMemory(server.pid);
-	holder?.close();
-	return { runs, memory };
+	return runs;
+}
+
+async function measure() {
+	const warmup = cfg.warmup ? await syncs(1) : [];
+	const alone = await syncs(cfg.runs);
+	// the server's memory right after the last sync (our relay unloads the document once the
+	// client has left, so this is memory after loading and unloading it)
+	const memoryAlone = readMemory(server.pid);
+	let held = [];
+	let memory = memoryAlone;
+	if (cfg.heldRuns > 0) {
+		const holder = new RawReader(server, room, { confirm: false });
+		const t = setTimeout(() => holder._reject(new Error('holder not synced within 120 s')), 120000);
+		await holder.whenSynced.finally(() => clearTimeout(t));
+		held = await syncs(cfg.heldRuns);
+		// the server's memory while the document is loaded (the holder is still connected)
+		memory = readMemory(server.pid);
+		holder.close();
+	}
+	return { warmup, alone, held, memoryAlone, memory };
 }
 
 const hardTimeout = setTimeout(() => {

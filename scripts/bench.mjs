@@ -22,7 +22,7 @@
  *   BENCH_SHAPES=flat,nested
  *   BENCH_COLD_RUNS=5          fresh-client syncs per cold row, only client (median reported)
  *   BENCH_HELD_RUNS=3          fresh-client syncs with the document held open by another client
- *   BENCH_RESTART_RUNS=3       our relay: first sync after a restart (from SQLite)
+ *   BENCH_RESTART_RUNS=2       our relay: first sync after a restart (from SQLite)
  *   BENCH_PIN=1                pin servers to CPU 0 and clients to CPU 1 (needs taskset, 2+ CPUs)
  *   BENCH_BUILD=1              build the relay first (node sync-server/build.mjs)
  *   BENCH_WRITE_DOC=1          update docs/benchmarks.md (default: on for full runs)
@@ -72,7 +72,7 @@ const cfg = {
 	shapes: list(env.BENCH_SHAPES, 'flat,nested'),
 	coldRuns: int('BENCH_COLD_RUNS', 5, 1),
 	heldRuns: int('BENCH_HELD_RUNS', 3, 1),
-	restartRuns: int('BENCH_RESTART_RUNS', 3, 1),
+	restartRuns: int('BENCH_RESTART_RUNS', 2, 1),
 	pin: flag('BENCH_PIN', true) && canPin,
 	build: flag('BENCH_BUILD', true),
 	writeDoc: flag('BENCH_WRITE_DOC', !QUICK),
@@ -279,15 +279,19 @@ async function coldSync(results) {
 					const base = { server: serverArg(server), room, cases: cfg.cases, shape };
 					entry.upload = await runWorker('coldsync-worker.mjs', { ...base, mode: 'upload' }, 360000);
 					entry.afterUpload = readMemory(server.pid);
-					// Each measure: one fresh process, one warm-up sync (discarded), then the runs.
-					// "alone": the fresh client is the document's only client;
-					// "held": another client keeps the document open (loaded) meanwhile.
-					const alone = await runWorker('coldsync-worker.mjs', { ...base, mode: 'measure', runs: cfg.coldRuns + 1 }, 360000);
-					entry.alone = alone.runs.slice(1);
-					entry.afterAlone = readMemory(server.pid);
-					const held = await runWorker('coldsync-worker.mjs', { ...base, mode: 'measure', runs: cfg.heldRuns + 1, holdOpen: true }, 360000);
-					entry.held = held.runs.slice(1);
-					entry.loaded = held.memory;
+					// One fresh client process: a warm-up sync (discarded), then the runs where the
+					// fresh client is the document's only client ("alone"), then the runs where
+					// another client keeps the document open, so it stays loaded ("held").
+					const m = await runWorker(
+						'coldsync-worker.mjs',
+						{ ...base, mode: 'measure', warmup: true, runs: cfg.coldRuns, heldRuns: cfg.heldRuns },
+						480000
+					);
+					entry.warmup = m.warmup;
+					entry.alone = m.alone;
+					entry.afterAlone = m.memoryAlone;
+					entry.held = m.held;
+					entry.loaded = m.memory;
 					entry.end = readMemory(server.pid);
 					say(
 						`cold ${shape} ${kind}: update ${mib(entry.upload.updateBytes)}, sync median ${ms(median(entry.alone.map((r) => r.totalMs)))} alone, ` +
@@ -301,8 +305,8 @@ async function coldSync(results) {
 							await sleep(300);
 							const idle = readMemory(server.pid);
 							const base = { server: serverArg(server), room, cases: cfg.cases, shape };
-							const m = await runWorker('coldsync-worker.mjs', { ...base, mode: 'measure', runs: 1, pauseMs: 0 }, 360000);
-							entry.restart.push({ ...m.runs[0], idle, loaded: m.memory });
+							const m = await runWorker('coldsync-worker.mjs', { ...base, mode: 'measure', runs: 1, heldRuns: 0, pauseMs: 0 }, 360000);
+							entry.restart.push({ ...m.alone[0], idle, loaded: m.memoryAlone });
 						});
 					}
 					entry.dataDirBytes = dirBytes(dataDir);
@@ -361,7 +365,7 @@ function fanoutTable(results) {
 function coldTable(results) {
 	const med = (runs, f = (r) => r.totalMs) => (runs?.length ? median(runs.map(f)) : NaN);
 	const lines = [
-		'| shape | update | ref | ours | ours/ref | ref, held open | ours, held open | ours/ref | ours, first after restart |',
+		'| shape | update | ref | ours | ours/ref | ref, held open | ours, held open | ours/ref | ours, first after restart: first data / synced |',
 		'|---|---:|---:|---:|---:|---:|---:|---:|---:|'
 	];
 	for (const row of results.cold) {
@@ -371,12 +375,12 @@ function coldTable(results) {
 		const bytes = r?.upload?.updateBytes ?? o?.upload?.updateBytes;
 		lines.push(
 			`| ${row.shape} (${row.cases} cases) | ${mib(bytes)} | ${cell(r, 'alone')} | ${cell(o, 'alone')} | ${ratio(med(o?.alone), med(r?.alone))} | ` +
-				`${cell(r, 'held')} | ${cell(o, 'held')} | ${ratio(med(o?.held), med(r?.held))} | ${o?.restart?.length ? ms(med(o.restart)) : '–'} |`
+				`${cell(r, 'held')} | ${cell(o, 'held')} | ${ratio(med(o?.held), med(r?.held))} | ${o?.restart?.length ? `${ms(med(o.restart, (x) => x.firstDataMs))} / ${ms(med(o.restart))}` : '–'} |`
 		);
 	}
 	lines.push(
 		'',
-		'| shape | server | open / first data / applied (only client) | RSS idle | RSS doc loaded | ours/ref | peak RSS | RSS loaded after restart | upload → confirmed | data dir growth |',
+		'| shape | server | only client: open / first data / synced | RSS idle | RSS doc loaded | ours/ref | peak RSS | RSS loaded after restart | upload → confirmed | data dir growth |',
 		'|---|---|---|---:|---:|---:|---:|---:|---:|---:|'
 	);
 	for (const row of results.cold) {
@@ -426,7 +430,7 @@ function report(results, machine) {
 			`**Cold sync** — a fresh client (WebsocketProvider) from construction to \`synced\` (document received and applied), median of ${cfg.coldRuns} runs (held open: ${cfg.heldRuns}) after one warm-up. ` +
 				'"ref / ours": the fresh client is the document\'s only client (our relay unloads idle documents, so it loads from SQLite each time); ' +
 				'"held open": another client keeps the document loaded meanwhile. ' +
-				`"First after restart": first sync after restarting the relay on the same DATA_DIR (median of ${cfg.restartRuns}). ` +
+				`"First after restart": first sync after restarting the relay on the same DATA_DIR (median of ${cfg.restartRuns}; the client process is fresh too, so "synced" includes its own cold start — "first data" is the relay's part). ` +
 				'RSS is the server\'s VmRSS (/proc/<pid>/status): idle before the upload, and with the document loaded after the held-open runs; peak is VmHWM. ' +
 				'"RSS loaded after restart": our relay restarted and the document loaded once by one client (median). ' +
 				'Data dir growth: our DATA_DIR after the runs minus the demo data it started with.',

@@ -26,7 +26,7 @@ import { caseReducer, initCaseState } from '../../src/lib/model/cases/reducer';
 import { residentView, type ResidentCaseView } from '../../src/lib/model/cases/resident';
 import { CASE_EVENT_TYPES, isOffice, type CaseState, type RejectCode } from '../../src/lib/model/cases/types';
 import { appendEvent, canonicalJson, eventProblem, eventsOf, replay, type DomainEvent, type Folded } from '../../src/lib/model/events';
-import { contactDoc, type LngLat } from '../../src/lib/model/schema';
+import { contactDoc, initMeta, type LngLat } from '../../src/lib/model/schema';
 import { errorText, log } from '../log';
 import type { Room } from '../rooms';
 import type { Storage } from '../storage';
@@ -241,7 +241,12 @@ export class Intake implements RoomWatcher {
 			return undefined;
 		}
 		const profile = contactDoc.profile(h.doc);
-		if (profile.get('reporterId') !== link.reporterId) h.transact(() => profile.set('reporterId', link.reporterId));
+		if (profile.get('reporterId') !== link.reporterId) {
+			h.transact((doc) => {
+				initMeta(doc, 'contact');
+				profile.set('reporterId', link.reporterId);
+			});
+		}
 		return link;
 	}
 
@@ -294,7 +299,12 @@ export class Intake implements RoomWatcher {
 				out.push([item.id, { status: 'taken', case: e.subject }]);
 			}
 			// The cases document first, then the marks: both in this tick, so in one group commit.
-			if (append.length > 0) cases.transact((doc) => append.forEach((e) => appendEvent(doc, e)));
+			if (append.length > 0) {
+				cases.transact((doc) => {
+					initMeta(doc, 'cases');
+					append.forEach((e) => appendEvent(doc, e));
+				});
+			}
 		});
 		const changed = out.filter(([id, m]) => canonicalJson(marks.get(id)) !== canonicalJson(m));
 		if (changed.length > 0) h.transact(() => changed.forEach(([id, m]) => marks.set(id, m)));

@@ -82,8 +82,29 @@ function send(res: ServerResponse, format: Format, status: number, root: string,
 	else sendXml(res, status, xmlDocument(root, { [item]: list }));
 }
 
+/**
+ * The standard: 404 for what does not exist, 403 for a wrong or missing api_key, 400 for the
+ * rest; several errors in one answer take 400 unless they are all of one code.
+ */
 function sendErrors(res: ServerResponse, format: Format, errors: Open311Error[]): void {
-	send(res, format, errors[0].code, 'errors', 'error', errors.map((e) => ({ code: e.code, description: e.description })));
+	const status = errors.every((e) => e.code === errors[0].code) ? errors[0].code : 400;
+	send(res, format, status, 'errors', 'error', errors.map((e) => ({ code: e.code, description: e.description })));
+}
+
+/** Fields of a request that the standard's JSON shows as null when empty (the Spark convention). */
+const NULL_WHEN_EMPTY = ['status_notes', 'description', 'agency_responsible', 'service_notice', 'expected_datetime', 'address', 'address_id', 'zipcode', 'media_url'] as const;
+
+function sendRequests(res: ServerResponse, format: Format, list: Open311Request[]): void {
+	if (format === 'xml') return send(res, format, 200, 'service_requests', 'request', list as unknown as Record<string, XmlValue>[]);
+	sendJson(
+		res,
+		200,
+		list.map((r) => {
+			const out: Record<string, unknown> = { ...r };
+			for (const k of NULL_WHEN_EMPTY) if (out[k] === '') out[k] = null;
+			return out;
+		})
+	);
 }
 
 /** ISO 8601 as GeoReport writes it (a date alone, or a time without an offset, is Beijing time). */
@@ -168,7 +189,7 @@ export class Open311 {
 				const id = decodeURIComponent(one[1]);
 				const found = this.#find([id]);
 				if (found.length === 0) throw err(404, `No service request "${id}"`);
-				send(res, format, 200, 'service_requests', 'request', found as unknown as Record<string, XmlValue>[]);
+				sendRequests(res, format, found);
 				return true;
 			}
 			throw err(404, `Unknown Open311 path ${p}`);
@@ -206,13 +227,13 @@ export class Open311 {
 	#authorize(given: string | undefined): void {
 		const key = this.deps.config.apiKey;
 		if (!key) throw err(403, 'This server accepts no Open311 requests: its operator has not set OPEN311_API_KEY');
-		if (!given) throw err(401, 'api_key is required');
+		if (!given) throw err(403, 'Missing api_key');
 		if (!sameKey(given, key)) throw err(403, 'Invalid api_key');
 	}
 
 	#jurisdiction(given: string | null | undefined): void {
 		const mine = this.deps.config.jurisdiction;
-		if (mine && given && given !== mine) throw err(400, `Unknown jurisdiction_id "${given}": this server serves "${mine}"`);
+		if (mine && given && given !== mine) throw err(404, `Unknown jurisdiction_id "${given}": this server serves "${mine}"`);
 	}
 
 	/** Cases of every community on this relay, or the ones with the given ids. */
@@ -260,13 +281,18 @@ export class Open311 {
 			// The standard: with service_request_id, every other filter is ignored.
 			const list = ids.split(',').map((s) => s.trim()).filter(Boolean);
 			if (list.length === 0 || list.length > MAX_REQUESTS) throw err(400, `service_request_id must list 1–${MAX_REQUESTS} ids, comma-separated`);
-			send(res, format, 200, 'service_requests', 'request', this.#find([...new Set(list)]) as unknown as Record<string, XmlValue>[]);
+			sendRequests(res, format, this.#find([...new Set(list)]));
 			return;
 		}
 		const errors: Open311Error[] = [];
-		const statuses = q.get('status')?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-		if (statuses?.some((s) => s !== 'open' && s !== 'closed')) errors.push({ code: 400, description: 'status must be open, closed, or both (comma-separated)' });
-		const codes = q.get('service_code')?.split(',').map((s) => s.trim()).filter(Boolean);
+		// "can be declared multiple times, comma delimited"
+		const many = (name: string) => {
+			const v = q.getAll(name).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+			return v.length > 0 ? v : undefined;
+		};
+		const statuses = many('status')?.map((x) => x.toLowerCase());
+		if (statuses?.some((x) => x !== 'open' && x !== 'closed')) errors.push({ code: 400, description: 'status must be open, closed, or both (comma-separated)' });
+		const codes = many('service_code');
 		const date = (name: string): number | undefined => {
 			const raw = q.get(name);
 			if (raw === null || raw === '') return undefined;
@@ -277,10 +303,14 @@ export class Open311 {
 		let start = date('start_date');
 		let end = date('end_date');
 		if (start !== undefined && end !== undefined && start > end) errors.push({ code: 400, description: 'start_date is after end_date' });
+		if (start !== undefined && end !== undefined && end - start > DEFAULT_DAYS * DAY_MS) {
+			errors.push({ code: 400, description: `start_date and end_date may not span more than ${DEFAULT_DAYS} days` });
+		}
 		if (errors.length > 0) throw new Refused(errors);
-		if (start === undefined && end === undefined) start = Date.now() - DEFAULT_DAYS * DAY_MS;
-		else if (start === undefined) start = end! - DEFAULT_DAYS * DAY_MS;
-		end ??= Number.MAX_SAFE_INTEGER;
+		// The standard: the most recent 90 days unless said otherwise; a span never longer.
+		if (start === undefined && end === undefined) end = Date.now();
+		if (start === undefined) start = end! - DEFAULT_DAYS * DAY_MS;
+		end ??= start + DEFAULT_DAYS * DAY_MS;
 		const matches = this.#allCases()
 			.filter(({ state: s }) => s.submittedAt >= start! && s.submittedAt <= end!)
 			.filter(({ state: s }) => !codes || codes.includes(s.category))
@@ -288,12 +318,13 @@ export class Open311 {
 			.filter((r) => !statuses || statuses.includes(r.status))
 			.sort((a, b) => (a.requested_datetime < b.requested_datetime ? 1 : a.requested_datetime > b.requested_datetime ? -1 : a.service_request_id < b.service_request_id ? -1 : 1))
 			.slice(0, MAX_REQUESTS);
-		send(res, format, 200, 'service_requests', 'request', matches as unknown as Record<string, XmlValue>[]);
+		sendRequests(res, format, matches);
 	}
 
 	// ---- POST requests ----
 
-	async #params(req: IncomingMessage): Promise<Map<string, string>> {
+	/** The posted fields, each with every value sent (a multivaluelist attribute repeats its name). */
+	async #params(req: IncomingMessage): Promise<Map<string, string[]>> {
 		let body: Buffer;
 		try {
 			body = await readBody(req, MAX_BODY_BYTES);
@@ -302,7 +333,13 @@ export class Open311 {
 			throw e;
 		}
 		const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-		const out = new Map<string, string>();
+		const out = new Map<string, string[]>();
+		const add = (k: string, v: unknown) => {
+			if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return;
+			const list = out.get(k);
+			if (list) list.push(String(v));
+			else out.set(k, [String(v)]);
+		};
 		const text = body.toString('utf8');
 		if (type === 'application/json') {
 			let v: unknown;
@@ -314,11 +351,14 @@ export class Open311 {
 			if (typeof v !== 'object' || v === null || Array.isArray(v)) throw err(400, 'The JSON body must be an object of request fields');
 			for (const [k, x] of Object.entries(v)) {
 				if (k === 'attribute' && typeof x === 'object' && x !== null && !Array.isArray(x)) {
-					for (const [a, y] of Object.entries(x)) if (y !== null && typeof y !== 'object') out.set(`attribute[${a}]`, String(y));
-				} else if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out.set(k, String(x));
+					for (const [a, y] of Object.entries(x)) {
+						if (Array.isArray(y)) y.forEach((z) => add(`attribute[${a}][]`, z));
+						else add(`attribute[${a}]`, y);
+					}
+				} else add(k, x);
 			}
 		} else if (type === 'application/x-www-form-urlencoded' || type === '') {
-			for (const [k, x] of new URLSearchParams(text)) out.set(k, x);
+			for (const [k, x] of new URLSearchParams(text)) add(k, x);
 		} else {
 			throw err(400, `Send the fields form-encoded (application/x-www-form-urlencoded) or as JSON, not ${type}`);
 		}
@@ -328,7 +368,7 @@ export class Open311 {
 	async #post(req: IncomingMessage, res: ServerResponse, url: URL, format: Format): Promise<void> {
 		const params = await this.#params(req);
 		const get = (k: string): string | undefined => {
-			const v = (params.get(k) ?? url.searchParams.get(k) ?? '').trim();
+			const v = (params.get(k)?.at(-1) ?? url.searchParams.get(k) ?? '').trim();
 			return v === '' ? undefined : v;
 		};
 		this.#authorize(get('api_key'));
@@ -339,15 +379,21 @@ export class Open311 {
 		const bad = (description: string) => errors.push({ code: 400, description });
 		const code = get('service_code');
 		if (!code) bad('service_code is required (GET services.json lists them)');
-		else if (!CATEGORY_BY_CODE.has(code)) bad(`Unknown service_code "${code}" (GET services.json lists them)`);
+		else if (!CATEGORY_BY_CODE.has(code)) errors.push({ code: 404, description: `Unknown service_code "${code}" (GET services.json lists them)` });
+		// The location: lat and long, or address_id naming one of our buildings (address_string cannot be located here).
 		const latRaw = get('lat');
 		const lngRaw = get('long');
 		const lat = latRaw === undefined ? NaN : Number(latRaw);
 		const lng = lngRaw === undefined ? NaN : Number(lngRaw);
-		if (latRaw === undefined || lngRaw === undefined) {
-			bad('lat and long are required: this server finds the community and grid from the point (address_string alone is not enough)');
-		} else if (!(lat >= -90 && lat <= 90) || !(lng >= -180 && lng <= 180)) {
-			bad('lat must be a number in −90…90 and long in −180…180 (WGS84 decimal degrees)');
+		const addressId = get('address_id');
+		const building = latRaw === undefined && lngRaw === undefined && addressId ? this.deps.territory.building(addressId) : undefined;
+		if (latRaw !== undefined || lngRaw !== undefined) {
+			if (latRaw === undefined || lngRaw === undefined) bad('lat and long must both be sent');
+			else if (!(lat >= -90 && lat <= 90) || !(lng >= -180 && lng <= 180)) bad('lat must be a number in −90…90 and long in −180…180 (WGS84 decimal degrees)');
+		} else if (addressId && !building) {
+			bad(`address_id "${addressId}" is not a building this server knows: send lat and long`);
+		} else if (!addressId) {
+			bad('lat and long are required (or address_id of a known building): this server finds the community and grid from the point; address_string alone cannot be located');
 		}
 		const description = get('description') ?? '';
 		const address = get('address_string');
@@ -368,19 +414,21 @@ export class Open311 {
 			const v = get(k);
 			if (v !== undefined && v.length > 128) bad(`${k} must be at most 128 characters`);
 		}
-		const attributes: Record<string, string> = {};
-		for (const [k, v] of params) {
-			const a = /^attribute\[(.{1,64})\]$/.exec(k);
-			if (a && v.length <= 2000) attributes[a[1]] = v;
+		// attribute[code]=value, and attribute[code][]=value for a multivaluelist
+		const attributes: Record<string, string | string[]> = {};
+		for (const [k, values] of params) {
+			const a = /^attribute\[([^\]]{1,64})\](\[\])?$/.exec(k);
+			if (!a) continue;
+			const kept = values.filter((v) => v.length <= 2000);
+			if (kept.length > 0) attributes[a[1]] = a[2] ? kept : kept[kept.length - 1];
 		}
 		if (errors.length > 0) throw new Refused(errors);
 
-		const point: LngLat = [lng, lat];
-		const place = this.deps.territory.locate(point);
+		const point: LngLat = building ? building.location : [lng, lat];
+		const place = building ?? this.deps.territory.locate(point);
 		if (!place) {
 			throw err(400, `The point lat=${lat}, long=${lng} lies outside every grid this server serves: the request belongs to another jurisdiction (or the coordinates are not WGS84)`);
 		}
-		const addressId = get('address_id');
 		const buildingId = addressId && this.deps.territory.get(place.communityId).buildings.has(addressId) ? addressId : undefined;
 
 		const caseId = newCaseId();

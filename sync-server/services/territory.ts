@@ -25,8 +25,8 @@ export interface CommunityTerritory {
 	info?: CommunityInfo;
 	/** sorted by id */
 	grids: GridShape[];
-	/** building id → grid id */
-	buildings: Map<string, string>;
+	/** building id → its grid and location */
+	buildings: Map<string, { gridId: string; location: LngLat }>;
 }
 
 export interface Place {
@@ -73,10 +73,10 @@ export class Territory implements RoomWatcher {
 					if (g.id && g.polygon.length >= 3) grids.push({ id: g.id, name: g.name, polygon: g.polygon, box: bbox([g.polygon]) });
 				});
 				grids.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-				const buildings = new Map<string, string>();
+				const buildings = new Map<string, { gridId: string; location: LngLat }>();
 				publicDoc.buildings(h.doc).forEach((m) => {
 					const b = readBuilding(m);
-					if (b.id) buildings.set(b.id, b.gridId);
+					if (b.id) buildings.set(b.id, { gridId: b.gridId, location: b.location });
 				});
 				return { id: cid, info: readCommunity(h.doc), grids, buildings };
 			});
@@ -88,6 +88,15 @@ export class Territory implements RoomWatcher {
 	/** The grid of one community that contains the point (the first by id, should grids overlap). */
 	gridAt(cid: string, point: LngLat): string | undefined {
 		return this.get(cid).grids.find((g) => inBox(point, g.box) && pointInRing(point, g.polygon))?.id;
+	}
+
+	/** A building by id, across every community (first by community id). */
+	building(id: string): (Place & { location: LngLat }) | undefined {
+		for (const cid of this.communityIds()) {
+			const b = this.get(cid).buildings.get(id);
+			if (b) return { communityId: cid, gridId: b.gridId, location: b.location };
+		}
+		return undefined;
 	}
 
 	/** The community and grid containing the point, across every community (first by id). */

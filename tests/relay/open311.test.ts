@@ -77,7 +77,7 @@ async function get(path: string) {
 	return { status: res.status, type: res.headers.get('content-type') ?? '', text };
 }
 
-async function postForm(path: string, fields: Record<string, string>) {
+async function postForm(path: string, fields: Record<string, string> | Array<[string, string]>) {
 	const res = await fetch(relay.url + path, {
 		method: 'POST',
 		headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -209,22 +209,22 @@ describe('services', () => {
 		expect(xmlErrors(nx)[0].code).toBe(404);
 	});
 
-	it('a jurisdiction_id other than the configured one is refused; the right one or none is fine', async () => {
+	it('a jurisdiction_id other than the configured one is 404 (not found); the right one or none is fine', async () => {
 		const bad = await get('/open311/v2/services.json?jurisdiction_id=dalian');
-		expect(bad.status).toBe(400);
+		expect(bad.status).toBe(404);
 		expect(jsonErrors(bad)[0].description).toMatch(/jurisdiction_id/);
 		expect((await get(`/open311/v2/services.json?jurisdiction_id=${JURISDICTION}`)).status).toBe(200);
 	});
 });
 
 describe('POST requests', () => {
-	it('without api_key: 401; with a wrong one: 403; errors in JSON and XML; nothing written', async () => {
+	it('without api_key or with a wrong one: 403 (the standard’s code for both); errors in JSON and XML; nothing written', async () => {
 		const { point } = await pointIn(CID);
 		const fields = { service_code: 'garbage', lat: String(point[1]), long: String(point[0]), description: '垃圾没人收' };
 		const before = eventsOf(await fetchStored(relay, docName.cases(CID), secretary.token)).length;
 		const none = await postForm('/open311/v2/requests.json', fields);
-		expect(none.status).toBe(401);
-		expect(jsonErrors(none)).toEqual([{ code: 401, description: 'api_key is required' }]);
+		expect(none.status).toBe(403);
+		expect(jsonErrors(none)).toEqual([{ code: 403, description: 'Missing api_key' }]);
 		const wrongJ = await postForm('/open311/v2/requests.json', { ...fields, api_key: 'guess' });
 		expect(wrongJ.status).toBe(403);
 		expect(jsonErrors(wrongJ)).toEqual([{ code: 403, description: 'Invalid api_key' }]);
@@ -232,8 +232,8 @@ describe('POST requests', () => {
 		expect(wrongX.status).toBe(403);
 		expect(xmlErrors(wrongX)).toEqual([{ code: 403, description: 'Invalid api_key' }]);
 		const noneX = await postForm('/open311/v2/requests.xml', fields);
-		expect(noneX.status).toBe(401);
-		expect(xmlErrors(noneX)[0].code).toBe(401);
+		expect(noneX.status).toBe(403);
+		expect(xmlErrors(noneX)[0]).toEqual({ code: 403, description: 'Missing api_key' });
 		expect(eventsOf(await fetchStored(relay, docName.cases(CID), secretary.token)).length).toBe(before);
 	});
 
@@ -245,12 +245,20 @@ describe('POST requests', () => {
 		expect(errors.length).toBe(3);
 		expect(errors.every((e) => e.code === 400)).toBe(true);
 		expect(errors.map((e) => e.description).join('\n')).toMatch(/service_code is required[\s\S]*lat and long are required[\s\S]*email/);
+		// an unknown service_code is "not found" (404) in the body; mixed with a 400 the answer is 400
 		const x = await postForm('/open311/v2/requests.xml', { api_key: KEY, service_code: 'no-such', lat: '91', long: '123.4' });
 		expect(x.status).toBe(400);
 		const xe = xmlErrors(x);
-		expect(xe.map((e) => e.code)).toEqual([400, 400]);
+		expect(xe.map((e) => e.code)).toEqual([404, 400]);
 		expect(xe[0].description).toMatch(/Unknown service_code "no-such"/);
 		expect(xe[1].description).toMatch(/lat must be a number/);
+		const only404 = await postForm('/open311/v2/requests.json', { api_key: KEY, service_code: 'no-such', lat: '41.77', long: '123.4' });
+		expect(only404.status).toBe(404);
+		// address_string alone cannot be located; half a point is not a point
+		const addr = jsonErrors(await postForm('/open311/v2/requests.json', { api_key: KEY, service_code: 'garbage', address_string: '文华苑3号楼' }));
+		expect(addr[0].description).toMatch(/address_string alone cannot be located/);
+		const half = jsonErrors(await postForm('/open311/v2/requests.json', { api_key: KEY, service_code: 'garbage', lat: '41.77' }));
+		expect(half[0].description).toMatch(/lat and long must both be sent/);
 		expect(eventsOf(await fetchStored(relay, docName.cases(CID), secretary.token)).length).toBe(before);
 	});
 
@@ -267,17 +275,22 @@ describe('POST requests', () => {
 	it('a good request: the id and a notice back (XML); open when fetched; on the board with channel open311; contacts only in the office doc', async () => {
 		const { point, gridId } = await pointIn(CID);
 		const cases = await casesPeer();
-		const r = await postForm('/open311/v2/requests.xml', {
-			api_key: KEY,
-			jurisdiction_id: JURISDICTION,
-			service_code: 'streetlight',
-			lat: String(point[1]),
-			long: String(point[0]),
-			description: '小区门口路灯不亮',
-			address_string: '和平区南湖街道文华苑东门',
-			'attribute[pole]': 'A-17',
-			...contact
-		});
+		const r = await postForm('/open311/v2/requests.xml', [
+			...Object.entries({
+				api_key: KEY,
+				jurisdiction_id: JURISDICTION,
+				service_code: 'streetlight',
+				lat: String(point[1]),
+				long: String(point[0]),
+				description: '小区门口路灯不亮',
+				address_string: '和平区南湖街道文华苑东门',
+				'attribute[pole]': 'A-17',
+				...contact
+			}),
+			// a multivaluelist attribute repeats its name
+			['attribute[hours][]', '22'],
+			['attribute[hours][]', '23']
+		]);
 		expect(r.status).toBe(200);
 		const { root } = parseXml(r.text);
 		expect(root.name).toBe('service_requests');
@@ -318,7 +331,9 @@ describe('POST requests', () => {
 		}
 		// the office document holds them, under the case id
 		const office = await fetchStored(relay, docName.office(CID), secretary.token);
-		expect(office.getMap('open311Contacts').get(id)).toMatchObject({ ...contact, attributes: { pole: 'A-17' } });
+		expect(office.getMap('open311Contacts').get(id)).toMatchObject({ ...contact, attributes: { pole: 'A-17', hours: ['22', '23'] } });
+		// JSON shows empty fields as null (the standard's Spark convention)
+		expect(req).toMatchObject({ service_notice: null, address: null, zipcode: null, media_url: null, expected_datetime: null });
 	});
 
 	it('a JSON body works too, and a request lands in the community whose grid holds the point', async () => {
@@ -329,7 +344,15 @@ describe('POST requests', () => {
 			return ((await res.json()) as { communities: Array<{ id: string; total: number }> }).communities.find((c) => c.id === 'nanhu-wencui')!.total;
 		};
 		const before = await wencuiTotal();
-		const r = await postJson('/open311/v2/requests.json', { api_key: KEY, service_code: 'noise', lat: point[1], long: point[0], description: '夜间施工', email: 'w@example.cn' });
+		const r = await postJson('/open311/v2/requests.json', {
+			api_key: KEY,
+			service_code: 'noise',
+			lat: point[1],
+			long: point[0],
+			description: '夜间施工',
+			email: 'w@example.cn',
+			attribute: { hours: ['22', '23'], floor: 5 }
+		});
 		expect(r.status).toBe(200);
 		const [{ service_request_id: id, account_id }] = JSON.parse(r.text);
 		expect(account_id).toBeNull();
@@ -338,6 +361,21 @@ describe('POST requests', () => {
 		expect(req).toMatchObject({ service_code: 'noise', status: 'open', lat: point[1], long: point[0] });
 		expect(eventsOf(await fetchStored(relay, docName.cases(CID), secretary.token)).toArray().some((e) => e.subject === id)).toBe(false);
 	});
+});
+
+it('address_id of one of our buildings locates a request without lat/long', async () => {
+	const demo = await loadDemo();
+	const doc = new Y.Doc();
+	Y.applyUpdate(doc, demo.docs.find((d) => d.name === docName.public(CID))!.update);
+	const b = publicDoc.buildings(doc).get('hehe-b05')!;
+	const r = await postForm('/open311/v2/requests.json', { api_key: KEY, service_code: 'elevator', address_id: 'hehe-b05', description: '电梯困人' });
+	expect(r.status).toBe(200);
+	const id = JSON.parse(r.text)[0].service_request_id;
+	const [req] = JSON.parse((await get(`/open311/v2/requests/${id}.json?api_key=${KEY}`)).text);
+	expect(req).toMatchObject({ address_id: 'hehe-b05', lat: (b.get('location') as LngLat)[1], long: (b.get('location') as LngLat)[0] });
+	const unknown = await postForm('/open311/v2/requests.json', { api_key: KEY, service_code: 'elevator', address_id: 'no-such-building' });
+	expect(unknown.status).toBe(400);
+	expect(jsonErrors(unknown)[0].description).toMatch(/address_id "no-such-building"/);
 });
 
 describe('GET requests', () => {
@@ -363,9 +401,10 @@ describe('GET requests', () => {
 
 	it('needs the api_key (the board is not public)', async () => {
 		const r = await get('/open311/v2/requests.json');
-		expect(r.status).toBe(401);
+		expect(r.status).toBe(403);
+		expect(jsonErrors(r)[0].description).toBe('Missing api_key');
 		expect(xmlErrors(await get('/open311/v2/requests.xml?api_key=nope'))[0].code).toBe(403);
-		expect((await get('/open311/v2/requests/whatever.json')).status).toBe(401);
+		expect((await get('/open311/v2/requests/whatever.json')).status).toBe(403);
 	});
 
 	it('states map to open/closed with a status note', async () => {
@@ -405,6 +444,15 @@ describe('GET requests', () => {
 		const both = await list('status=open,closed&service_code=parking&start_date=2026-10-01');
 		expect(both.every((r) => r.service_code === 'parking')).toBe(true);
 		expect(new Set(both.map((r) => r.status)).size).toBe(2);
+	});
+
+	it('status and service_code may also be repeated; a span over 90 days is refused', async () => {
+		const r = await get(`/open311/v2/requests.json?api_key=${KEY}&service_code=garbage&service_code=parking&status=open&status=closed`);
+		const codes = new Set(JSON.parse(r.text).map((x: { service_code: string }) => x.service_code));
+		expect([...codes].sort()).toEqual(['garbage', 'parking']);
+		const long = await get(`/open311/v2/requests.json?api_key=${KEY}&start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z`);
+		expect(long.status).toBe(400);
+		expect(jsonErrors(long)[0].description).toMatch(/90 days/);
 	});
 
 	it('bad filters: 400 in the asked format', async () => {

@@ -10,8 +10,10 @@
  * `MemoryBlobStore`: the same contract in memory, for tests and previews.
  */
 import type { PouchDatabase, PouchDoc, PouchError, PouchStatic, Replication, ReplicationInfo } from 'pouchdb-browser';
+import type { UserClaims } from '../model/catalogue';
+import { loadSession } from '../sync/session';
 import { sha256Hex } from './photo';
-import { ATTACHMENT, MAX_PHOTO_BYTES, attDbName, isAllowedType, isHash, type PhotoRef } from './shared';
+import { ATTACHMENT, MAX_PHOTO_BYTES, attDbName, canListPhotos, isAllowedType, isHash, type PhotoRef } from './shared';
 
 export type { PhotoRef } from './shared';
 
@@ -571,4 +573,58 @@ export class PouchBlobStore implements BlobStore {
 		}
 		return blob;
 	}
+}
+
+export interface BlobStoreSession {
+	token: string;
+	user: UserClaims;
+}
+
+const open = new Map<string, Promise<BlobStore>>();
+
+/**
+ * The blob store of the signed-in user's community: one per user and community on this device,
+ * shared by every caller until closed. Case workers replicate every photo of the community both
+ * ways; residents and building heads upload theirs and fetch others' by hash when shown.
+ * The token is read afresh for every request (the saved session, when it is the same user).
+ */
+export function openBlobStore(
+	session: BlobStoreSession,
+	opts: { origin?: string; token?: () => string | undefined } = {}
+): Promise<BlobStore> {
+	const { user } = session;
+	const key = `${user.communityId}/${user.id}`;
+	let store = open.get(key);
+	if (!store) {
+		const token =
+			opts.token ??
+			(() => {
+				const saved = typeof localStorage === 'undefined' ? undefined : loadSession();
+				return saved && saved.user.id === user.id ? saved.token : session.token;
+			});
+		store = PouchBlobStore.open({
+			communityId: user.communityId,
+			userId: user.id,
+			token,
+			origin: opts.origin,
+			mode: canListPhotos(user) ? 'sync' : 'push'
+		}).then((s) => {
+			const close = s.close.bind(s);
+			s.close = async () => {
+				open.delete(key);
+				await close();
+			};
+			return s;
+		});
+		store.catch(() => open.delete(key));
+		open.set(key, store);
+	}
+	return store;
+}
+
+/** Close every open store (sign-out). */
+export async function closeBlobStores(): Promise<void> {
+	const stores = [...open.values()];
+	open.clear();
+	await Promise.all(stores.map((p) => p.then((s) => s.close()).catch(() => {})));
 }

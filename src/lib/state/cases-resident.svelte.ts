@@ -14,7 +14,7 @@ import { docName, type UserClaims } from '$lib/model/catalogue';
 import { eventProblem, randomEventId, type DomainEvent } from '$lib/model/events';
 import { tryParseHlc } from '$lib/model/hlc';
 import { contactDoc } from '$lib/model/schema';
-import { DEFAULT_CONFIG, type Rating, type ResidentCaseView } from '$lib/model/cases';
+import { DEFAULT_CONFIG, type Rating, type RejectCode, type ResidentCaseView } from '$lib/model/cases';
 import type { SyncedDoc } from '$lib/sync';
 import { deviceClock } from './clock.svelte';
 import { clean, newCaseId, submitData, type ReportDraft } from './cases.svelte';
@@ -23,31 +23,59 @@ import { YView } from './y-view.svelte';
 
 export const OUTBOX = 'outbox';
 export const MY_CASES = 'myCases';
+export const INTAKE = 'intake';
 
+// docs/intake.md: the relay marks each outbox event it has taken in (or refused), and mirrors views with their head
 export const outboxOf = (d: Y.Doc) => d.getArray<DomainEvent>(OUTBOX);
 export const myCasesOf = (d: Y.Doc) => d.getMap<unknown>(MY_CASES);
+export const intakeOf = (d: Y.Doc) => d.getMap<unknown>(INTAKE);
 
-/** pending: only on this device; sent: the relay has it; received: the office's board has it */
-export type Delivery = 'pending' | 'sent' | 'received';
+export interface IntakeMark {
+	status: 'taken' | 'refused';
+	case?: string;
+	reason?: RejectCode;
+	detail?: string;
+}
+
+/**
+ * pending: only on this device; sent: the relay has it; received: it is on the office's board;
+ * refused: the relay will never put it there (reason in `refused`)
+ */
+export type Delivery = 'pending' | 'sent' | 'received' | 'refused';
 
 export interface MyReport {
 	id: string;
 	/** the report as written on a device of this person (absent for cases the office recorded for them) */
 	submit?: DomainEvent;
 	/** the office's answer, as the relay mirrors it */
-	view?: ResidentCaseView;
+	view?: MirroredView;
 	delivery: Delivery;
 	submittedAt: number;
 	/** the latest rating this person wrote for the case, and whether it has left the device */
-	rating?: { event: DomainEvent; sent: boolean };
+	rating?: { event: DomainEvent; sent: boolean; refused?: RejectCode };
+	/** a withdrawal this person asked for */
+	withdraw?: { event: DomainEvent; sent: boolean; refused?: RejectCode };
+	/** why the relay refused the report */
+	refused?: RejectCode;
 }
+
+/** The view the relay mirrors, with the id of the case's latest event (quoted as `prev`). */
+export type MirroredView = ResidentCaseView & { head?: string };
 
 interface Contents {
 	outbox: DomainEvent[];
-	myCases: Map<string, ResidentCaseView>;
+	myCases: Map<string, MirroredView>;
+	intake: Map<string, IntakeMark>;
 }
 
-function readView(v: unknown): ResidentCaseView | undefined {
+function readMark(v: unknown): IntakeMark | undefined {
+	const x = v instanceof Y.Map ? v.toJSON() : v;
+	if (typeof x !== 'object' || x === null) return undefined;
+	const m = x as Partial<IntakeMark>;
+	return m.status === 'taken' || m.status === 'refused' ? (m as IntakeMark) : undefined;
+}
+
+function readView(v: unknown): MirroredView | undefined {
 	let x = v;
 	if (typeof x === 'string') {
 		try {
@@ -60,19 +88,24 @@ function readView(v: unknown): ResidentCaseView | undefined {
 	if (typeof x !== 'object' || x === null) return undefined;
 	const r = x as Partial<ResidentCaseView>;
 	if (typeof r.id !== 'string' || typeof r.status !== 'string') return undefined;
-	return { ...r, steps: Array.isArray(r.steps) ? r.steps : [], photos: Array.isArray(r.photos) ? r.photos : [] } as ResidentCaseView;
+	return { ...r, steps: Array.isArray(r.steps) ? r.steps : [], photos: Array.isArray(r.photos) ? r.photos : [] } as MirroredView;
 }
 
 function read(d: Y.Doc): Contents {
 	const outbox = outboxOf(d)
 		.toArray()
 		.filter((e) => eventProblem(e) === undefined);
-	const myCases = new Map<string, ResidentCaseView>();
+	const myCases = new Map<string, MirroredView>();
 	myCasesOf(d).forEach((v, k) => {
 		const view = readView(v);
 		if (view) myCases.set(k, { ...view, id: view.id || k });
 	});
-	return { outbox, myCases };
+	const intake = new Map<string, IntakeMark>();
+	intakeOf(d).forEach((v, k) => {
+		const m = readMark(v);
+		if (m) intake.set(k, m);
+	});
+	return { outbox, myCases, intake };
 }
 
 const wallOf = (at: string) => tryParseHlc(at)?.wallMs ?? 0;
@@ -99,7 +132,7 @@ export class MyReports {
 		}
 		const d = this.doc;
 		if (d) {
-			this.#view = new YView([outboxOf(d.doc), myCasesOf(d.doc)], () => read(d.doc));
+			this.#view = new YView([outboxOf(d.doc), myCasesOf(d.doc), intakeOf(d.doc)], () => read(d.doc));
 			// whenever the relay has confirmed everything, remember when
 			ws.workspace.subscribe(() => this.#noteConfirmed());
 		}
@@ -137,16 +170,20 @@ export class MyReports {
 	/** Every report of this person, newest first (reactive). */
 	get reports(): MyReport[] {
 		if (!this.#view) return [];
-		const { outbox, myCases } = this.#view.current;
+		const { outbox, myCases, intake } = this.#view.current;
 		const unconfirmed = this.unconfirmed;
 		const byId = new Map<string, MyReport>();
 		const ratings = new Map<string, DomainEvent>();
+		const withdrawals = new Map<string, DomainEvent>();
 		for (const e of outbox) {
+			const mark = intake.get(e.id);
 			if (e.type === 'submit' && !byId.has(e.subject)) {
-				byId.set(e.subject, { id: e.subject, submit: e, delivery: this.#sent(e, unconfirmed) ? 'sent' : 'pending', submittedAt: wallOf(e.at) });
-			} else if (e.type === 'evaluate') {
-				const prev = ratings.get(e.subject);
-				if (!prev || prev.at < e.at) ratings.set(e.subject, e);
+				const delivery: Delivery = mark?.status === 'refused' ? 'refused' : mark?.status === 'taken' ? 'received' : this.#sent(e, unconfirmed) ? 'sent' : 'pending';
+				byId.set(e.subject, { id: e.subject, submit: e, delivery, submittedAt: wallOf(e.at), ...(mark?.status === 'refused' ? { refused: mark.reason ?? 'badData' } : {}) });
+			} else if (e.type === 'evaluate' || e.type === 'withdraw') {
+				const into = e.type === 'evaluate' ? ratings : withdrawals;
+				const prev = into.get(e.subject);
+				if (!prev || prev.at < e.at) into.set(e.subject, e);
 			}
 		}
 		for (const [id, view] of myCases) {
@@ -154,11 +191,20 @@ export class MyReports {
 			if (r) {
 				r.view = view;
 				r.delivery = 'received';
+				r.refused = undefined;
 			} else byId.set(id, { id, view, delivery: 'received', submittedAt: view.submittedAt });
 		}
+		const follow = (e: DomainEvent) => {
+			const mark = intake.get(e.id);
+			return { event: e, sent: !!mark || this.#sent(e, unconfirmed), ...(mark?.status === 'refused' ? { refused: mark.reason ?? 'badData' } : {}) };
+		};
 		for (const [id, e] of ratings) {
 			const r = byId.get(id);
-			if (r) r.rating = { event: e, sent: this.#sent(e, unconfirmed) };
+			if (r) r.rating = follow(e);
+		}
+		for (const [id, e] of withdrawals) {
+			const r = byId.get(id);
+			if (r) r.withdraw = follow(e);
 		}
 		return [...byId.values()].sort((a, b) => b.submittedAt - a.submittedAt || (a.id < b.id ? 1 : -1));
 	}
@@ -167,10 +213,21 @@ export class MyReports {
 		return this.reports.find((r) => r.id === id);
 	}
 
-	#append(type: 'submit' | 'evaluate', subject: string, data: Record<string, unknown>): DomainEvent {
+	#append(type: 'submit' | 'evaluate' | 'withdraw', subject: string, data: Record<string, unknown>): DomainEvent {
 		const d = this.doc;
 		if (!d || d.ref.mode !== 'write') throw new Error('无法写入您的个人文档 / Cannot write your own document');
-		const e: DomainEvent = { id: randomEventId(), at: deviceClock.now(), actor: this.user.id, role: this.user.role, type, subject, data: clean(data) };
+		// act after the latest step the resident saw (the relay mirrors the case's head)
+		const head = type === 'submit' ? undefined : this.#view?.current.myCases.get(subject)?.head;
+		const e: DomainEvent = {
+			id: randomEventId(),
+			at: deviceClock.now(),
+			actor: this.user.id,
+			role: this.user.role,
+			type,
+			subject,
+			data: clean(data),
+			...(typeof head === 'string' && head ? { prev: head } : {})
+		};
 		const problem = eventProblem(e);
 		if (problem) throw new TypeError(problem);
 		Object.freeze(e);
@@ -183,6 +240,11 @@ export class MyReports {
 		const id = newCaseId();
 		this.#append('submit', id, submitData({ ...draft, channel: 'report', duplicateOf: undefined }, Date.now(), DEFAULT_CONFIG));
 		return id;
+	}
+
+	/** Withdraw an open report (the problem went away). */
+	withdraw(caseId: string, reason: string): DomainEvent {
+		return this.#append('withdraw', caseId, reason.trim() ? { reason: reason.trim() } : {});
 	}
 
 	/** Rate a resolved case: 不满意 needs a comment and sends it back for rework. */

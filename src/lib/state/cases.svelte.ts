@@ -116,7 +116,8 @@ export class CasesState {
 	#stop: (() => void) | undefined;
 	#suggester: CategorySuggester | undefined;
 	#suggesterTrained = false;
-	/** ms from the page's navigation start to the board filled from this device's disk */
+	/** ms from the page's navigation start to the document read from this device's disk, and to the board built from it */
+	loadedAt: number | undefined;
 	readyAt: number | undefined;
 
 	constructor(ws: WorkspaceState) {
@@ -128,6 +129,7 @@ export class CasesState {
 		if (!d) return;
 		// Follow once the local copy is read: one batch from IndexedDB instead of a trickle.
 		void d.whenLoaded.then(() => {
+			this.loadedAt = typeof performance !== 'undefined' ? Math.round(performance.now()) : undefined;
 			this.#stop = this.board.follow(d.doc, (ids) => this.#changed(ids));
 			this.#following = true;
 			this.readyAt = typeof performance !== 'undefined' ? Math.round(performance.now()) : undefined;

@@ -65,11 +65,14 @@ export function handlerName(key: string | undefined, territory?: Territory): str
 
 export const roleName = (r: Role): string => t(`role.${r}` as MessageKey);
 
-/** Who did it: "我", the resident (never their id), or the role and a short id. */
-export function actorName(actor: string, role: Role, me: string): string {
-	if (actor === me) return t('cases.me');
-	if (role === 'resident') return t('cases.reporter');
-	return actor;
+/**
+ * Who did it, in words: "我（社区干事）", "上报人", "社区干事", "网格员（第一网格）". Account ids are
+ * not names and are not shown (the documents hold no staff names); the page puts the id in a tooltip.
+ */
+export function actorName(actor: string, role: Role, me: string, unit?: string): string {
+	if (role === 'resident') return actor === me ? t('cases.me') : t('cases.reporter');
+	const who = unit ? t('cases.roleOf', { role: roleName(role), unit }) : roleName(role);
+	return actor === me ? t('cases.meAs', { who }) : who;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
