@@ -95,32 +95,43 @@ const SECURITY_HEADERS = {
 const NOT_SIGNED_IN = '未登录或登录已过期，请重新登录 / Not signed in or session expired: please sign in again';
 const EXT: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp' };
 
-class BodyTooLarge extends Error {}
+class BodyTooLarge extends Error {
+	constructor(readonly closeConnection: boolean) {
+		super('body too large');
+	}
+}
 
+/**
+ * The body, at most `limit` bytes. A larger one is refused with BodyTooLarge, but only once it has
+ * been read to its end (up to twice the limit), so the client is still listening for the 413;
+ * beyond twice the limit the refusal comes at once and the connection is closed.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
 		const declared = Number(req.headers['content-length'] ?? 0);
-		if (declared > limit) {
-			req.resume();
-			return reject(new BodyTooLarge());
-		}
+		if (declared > 2 * limit) return reject(new BodyTooLarge(true));
 		const chunks: Buffer[] = [];
 		let size = 0;
-		let done = false;
+		let settled = false;
 		req.on('data', (chunk: Buffer) => {
-			if (done) return;
+			if (settled) return;
 			size += chunk.length;
-			if (size > limit) {
-				// refuse now; the rest is drained (and dropped) so the client reads the 413
-				done = true;
-				chunks.length = 0;
-				reject(new BodyTooLarge());
-			} else chunks.push(chunk);
+			if (size > 2 * limit) {
+				settled = true;
+				reject(new BodyTooLarge(true));
+			} else if (size <= limit) chunks.push(chunk);
+			else chunks.length = 0; // too large: drained to its end, then refused
 		});
 		req.on('end', () => {
-			if (!done) resolve(Buffer.concat(chunks));
+			if (settled) return;
+			settled = true;
+			if (size > limit) reject(new BodyTooLarge(false));
+			else resolve(Buffer.concat(chunks));
 		});
-		req.on('error', reject);
+		req.on('error', (e) => {
+			if (!settled) reject(e);
+			settled = true;
+		});
 	});
 }
 
@@ -236,7 +247,7 @@ export function createAttachments(opts: AttachmentsOptions): Attachments {
 			raw = await readBody(req, limit);
 		} catch (e) {
 			if (e instanceof BodyTooLarge) {
-				res.setHeader('Connection', 'close');
+				if (e.closeConnection) res.setHeader('Connection', 'close');
 				couchError(res, 413, 'too_large', `请求太大（上限 ${limit} 字节） / The request entity is too large (limit ${limit} bytes)`);
 				return { ok: false };
 			}

@@ -7,8 +7,8 @@
  *   GET  /open311/v2/services.{json,xml}         our categories (service_code = category code)
  *   GET  /open311/v2/services/{code}.{json,xml}  a service definition (no extra attributes)
  *   POST /open311/v2/requests.{json,xml}         a new case, channel `open311` (api_key)
- *   GET  /open311/v2/requests.{json,xml}         cases, filtered (api_key)
- *   GET  /open311/v2/requests/{id}.{json,xml}    one case (api_key)
+ *   GET  /open311/v2/requests.{json,xml}         cases, filtered (without api_key: channel open311 only)
+ *   GET  /open311/v2/requests/{id}.{json,xml}    one case (the same)
  *
  * A posted request is validated completely before anything is written; the community and grid
  * come from lat/long (the grid polygon that holds the point); the case goes into that
@@ -48,7 +48,7 @@ const DEFAULT_DAYS = 90;
 const DAY_MS = 86_400_000;
 
 export interface Open311Config {
-	/** undefined: POST and the request queries are refused (no key configured) */
+	/** undefined: POST is refused, and reading requests stays limited to channel open311 */
 	apiKey?: string;
 	/** undefined: any jurisdiction_id is accepted */
 	jurisdiction?: string;
@@ -132,6 +132,15 @@ function sameKey(given: string, expected: string): boolean {
 
 const newCaseId = () => `o311-${randomEventId().slice(0, 12)}`;
 
+/** A path segment, percent-decoded; a malformed one cannot name anything (404). */
+function decode(segment: string): string {
+	try {
+		return decodeURIComponent(segment);
+	} catch {
+		throw err(404, `Unknown Open311 path segment "${segment}"`);
+	}
+}
+
 export class Open311 {
 	readonly #clock = new Clock('relay-open311');
 
@@ -166,7 +175,7 @@ export class Open311 {
 			if (svc) {
 				only('GET');
 				this.#jurisdiction(url.searchParams.get('jurisdiction_id'));
-				const code = decodeURIComponent(svc[1]);
+				const code = decode(svc[1]);
 				if (!CATEGORY_BY_CODE.has(code)) throw err(404, `Unknown service_code "${code}": GET services.${format} lists them`);
 				// Our services have no extra attributes (metadata false): the definition is empty.
 				if (format === 'json') sendJson(res, 200, { service_code: code, attributes: [] });
@@ -184,10 +193,10 @@ export class Open311 {
 			const one = /^requests\/([^/]+)$/.exec(route);
 			if (one) {
 				only('GET');
-				this.#authorize(url.searchParams.get('api_key') ?? undefined);
+				const all = this.#readScope(url.searchParams.get('api_key'));
 				this.#jurisdiction(url.searchParams.get('jurisdiction_id'));
-				const id = decodeURIComponent(one[1]);
-				const found = this.#find([id]);
+				const id = decode(one[1]);
+				const found = this.#find([id], all);
 				if (found.length === 0) throw err(404, `No service request "${id}"`);
 				sendRequests(res, format, found);
 				return true;
@@ -201,7 +210,9 @@ export class Open311 {
 	}
 
 	#discovery(req: IncomingMessage, res: ServerResponse, format: Format): void {
+		// the Host header as the client used it (behind a TLS proxy, X-Forwarded-Proto says https)
 		const host = req.headers.host ?? 'localhost';
+		const scheme = req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
 		const body = {
 			changeset: '2026-11-01T00:00:00+08:00',
 			contact: '社区党群服务中心 / community party-service centre',
@@ -210,7 +221,7 @@ export class Open311 {
 				endpoint: [
 					{
 						specification: 'http://wiki.open311.org/GeoReport_v2',
-						url: `http://${host}/open311/v2`,
+						url: `${scheme}://${host}/open311/v2`,
 						changeset: '2026-11-01T00:00:00+08:00',
 						type: 'production',
 						formats: { format: ['text/xml', 'application/json'] }
@@ -236,11 +247,26 @@ export class Open311 {
 		if (mine && given && given !== mine) throw err(404, `Unknown jurisdiction_id "${given}": this server serves "${mine}"`);
 	}
 
-	/** Cases of every community on this relay, or the ones with the given ids. */
-	#allCases(): Array<{ cid: string; state: CaseState }> {
+	/**
+	 * Who may read which requests. The standard needs no key to read; but the board is not
+	 * public (welfare and neighbour cases, residents' own words). So without a key a client
+	 * sees only the cases that came in through this door (channel `open311`), which is what a
+	 * platform needs to follow what it sent (FixMyStreet polls without a key); with the key,
+	 * every case. A wrong key is refused, never quietly narrowed.
+	 */
+	#readScope(given: string | null): boolean {
+		if (given === null || given.trim() === '') return false;
+		this.#authorize(given.trim());
+		return true;
+	}
+
+	/** Cases of every community on this relay (all of them, or those of channel open311). */
+	#allCases(all: boolean): Array<{ cid: string; state: CaseState }> {
 		const out: Array<{ cid: string; state: CaseState }> = [];
 		for (const cid of this.#communitiesWithCases()) {
-			for (const f of this.deps.cases.cases(cid).values()) if (f.state.exists) out.push({ cid, state: f.state });
+			for (const f of this.deps.cases.cases(cid).values()) {
+				if (f.state.exists && (all || f.state.channel === 'open311')) out.push({ cid, state: f.state });
+			}
 		}
 		return out;
 	}
@@ -254,14 +280,14 @@ export class Open311 {
 		return [...out].sort();
 	}
 
-	#find(ids: string[]): Open311Request[] {
+	#find(ids: string[], all: boolean): Open311Request[] {
 		const out: Open311Request[] = [];
 		const want = new Set(ids);
 		for (const cid of this.#communitiesWithCases()) {
 			const cases = this.deps.cases.cases(cid);
 			for (const id of want) {
 				const f = cases.get(id);
-				if (f?.state.exists) {
+				if (f?.state.exists && (all || f.state.channel === 'open311')) {
 					out.push(open311Request(f.state));
 					want.delete(id);
 				}
@@ -274,14 +300,14 @@ export class Open311 {
 
 	#list(res: ServerResponse, url: URL, format: Format): void {
 		const q = url.searchParams;
-		this.#authorize(q.get('api_key') ?? undefined);
+		const all = this.#readScope(q.get('api_key'));
 		this.#jurisdiction(q.get('jurisdiction_id'));
 		const ids = q.get('service_request_id');
 		if (ids !== null) {
 			// The standard: with service_request_id, every other filter is ignored.
 			const list = ids.split(',').map((s) => s.trim()).filter(Boolean);
 			if (list.length === 0 || list.length > MAX_REQUESTS) throw err(400, `service_request_id must list 1–${MAX_REQUESTS} ids, comma-separated`);
-			sendRequests(res, format, this.#find([...new Set(list)]));
+			sendRequests(res, format, this.#find([...new Set(list)], all));
 			return;
 		}
 		const errors: Open311Error[] = [];
@@ -311,7 +337,7 @@ export class Open311 {
 		if (start === undefined && end === undefined) end = Date.now();
 		if (start === undefined) start = end! - DEFAULT_DAYS * DAY_MS;
 		end ??= start + DEFAULT_DAYS * DAY_MS;
-		const matches = this.#allCases()
+		const matches = this.#allCases(all)
 			.filter(({ state: s }) => s.submittedAt >= start! && s.submittedAt <= end!)
 			.filter(({ state: s }) => !codes || codes.includes(s.category))
 			.map(({ state }) => open311Request(state))
