@@ -5,8 +5,24 @@
  * Drives the module through the developer page /dev/attachments (`window.__attachments`).
  */
 import { createHash } from 'node:crypto';
-import { expect, test, type Page } from '@playwright/test';
-import { PHONE, TABLET, signedIn } from './helpers';
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { PASSWORD, PHONE, TABLET } from './helpers';
+
+/**
+ * Signed in on a fresh profile. Unlike helpers.signedIn this does not wait for the Yjs
+ * documents to sync: photos need only the session, and the case history is large.
+ */
+async function signedIn(browser: Browser, username: string, viewport = TABLET) {
+	const context = await browser.newContext({ viewport, hasTouch: viewport === PHONE });
+	const page = await context.newPage();
+	page.on('pageerror', (e) => console.log(`[${username}] pageerror: ${e.message}`));
+	await page.goto('/login');
+	await page.locator('#username').fill(username);
+	await page.locator('#password').fill(PASSWORD);
+	await page.locator('button[type=submit]').click();
+	await expect(page).not.toHaveURL(/\/login/);
+	return { context, page };
+}
 
 /** What the dev page puts on window. */
 interface AttWindow {

@@ -54,7 +54,7 @@ async function timeline(page: Page): Promise<string[]> {
 	);
 }
 
-async function act(page: Page, action: string, fill?: () => Promise<void>) {
+async function act(page: Page, action: string, fill?: () => Promise<unknown>) {
 	await page.getByTestId(`action-${action}`).click();
 	await expect(page.getByTestId('action-form')).toHaveAttribute('data-action', action);
 	await fill?.();
@@ -213,4 +213,54 @@ test('the board lists, filters and exports; the figures show their formulas', as
 	await expect(tile.getByTestId('figure-formula')).toContainText('办结率 = 办结件数');
 	await expect(page.getByTestId('chart').first().locator('canvas')).toBeVisible({ timeout: 20_000 });
 	await context.close();
+});
+
+test('two dispatches made apart give the same result on both tablets and a conflict that staff settle', async ({ browser }) => {
+	test.setTimeout(180_000);
+	const tag = `楼道堆物 ${Date.now() % 100000}`;
+	const a = await signedIn(browser, 'secretary', TABLET);
+	const b = await signedIn(browser, 'staff', TABLET);
+
+	// the secretary records a case at the counter
+	await a.page.goto('/report');
+	await a.page.getByTestId('report-description').fill(`${tag}，堵住了消防通道`);
+	await a.page.getByTestId('report-category').selectOption('fireLane');
+	await a.page.getByTestId('report-building').selectOption({ index: 2 });
+	await a.page.getByTestId('report-submit').click();
+	await expect(a.page).toHaveURL(/\/cases\/c\d{6}-/);
+	const caseId = a.page.url().split('/cases/')[1].split('?')[0];
+	await expect(syncStatus(a.page)).toHaveAttribute('data-unconfirmed', '0', { timeout: 30_000 });
+	await b.page.goto(`/cases/${caseId}`);
+	await expect(b.page.getByTestId('case-summary')).toHaveAttribute('data-status', 'submitted', { timeout: 30_000 });
+
+	// both go offline and dispatch it to different handlers
+	for (const d of [a, b]) {
+		await whenServiceWorkerControls(d.page);
+		await d.context.setOffline(true);
+		await expect(syncStatus(d.page)).toHaveAttribute('data-state', 'offline');
+	}
+	await act(a.page, 'dispatch', () => a.page.getByTestId('dispatch-target').selectOption({ label: '第一网格' }));
+	await act(b.page, 'dispatch', () => b.page.getByTestId('dispatch-target').selectOption({ label: '消防救援大队' }));
+	await expect(a.page.getByTestId('case-unsynced')).toBeVisible();
+
+	for (const d of [a, b]) await d.context.setOffline(false);
+	for (const d of [a, b]) {
+		await expect(d.page.getByTestId('conflict')).toHaveAttribute('data-settled', 'false', { timeout: 30_000 });
+		await expect(d.page.getByTestId('conflicts')).toContainText('同时派给不同承办单位');
+	}
+	// the same result on both: the first dispatch in replay order stands
+	const handler = await a.page.getByTestId('case-handler').textContent();
+	await expect(b.page.getByTestId('case-handler')).toHaveText(handler!);
+	expect(await timeline(b.page)).toEqual(await timeline(a.page));
+	await expect(a.page.getByTestId('timeline-entry').filter({ has: a.page.getByTestId('tl-refused') })).toHaveCount(1);
+
+	// the secretary chooses the other dispatch; both tablets follow
+	await a.page.getByTestId('settle-other').click();
+	for (const d of [a, b]) {
+		await expect(d.page.getByTestId('conflict')).toHaveAttribute('data-settled', 'true', { timeout: 30_000 });
+		await expect(d.page.getByTestId('case-handler')).not.toHaveText(handler!);
+	}
+	expect(await timeline(b.page)).toEqual(await timeline(a.page));
+	await a.context.close();
+	await b.context.close();
 });

@@ -145,9 +145,11 @@ describe('compaction', () => {
 		await synced(c);
 		const items = c.doc.getArray<string>('items');
 		for (let i = 0; i < 50; i++) {
-			items.push([`item ${i}`]);
-			if (i % 3 === 0) c.doc.getText('notes').insert(0, `${i};`);
-			// one commit per edit, so each is its own log row
+			// one transaction and one commit per edit, so each is exactly one log row
+			c.doc.transact(() => {
+				items.push([`item ${i}`]);
+				if (i % 3 === 0) c.doc.getText('notes').insert(0, `${i};`);
+			});
 			await waitFor(() => c.confirmations.some((sv) => covers(sv, c.doc)), `confirmation ${i}`);
 		}
 		await relay.waitForLog(new RegExp(`compacted doc=${name} rows=2[01]`));

