@@ -8,6 +8,8 @@ export default defineConfig({
 		// `npm run dev` talks to a relay started separately on RELAY_PORT (default 8787).
 		proxy: {
 			'/api': `http://127.0.0.1:${process.env.RELAY_PORT ?? 8787}`,
+			'/couch': `http://127.0.0.1:${process.env.RELAY_PORT ?? 8787}`,
+			'/open311': `http://127.0.0.1:${process.env.RELAY_PORT ?? 8787}`,
 			'/sync': { target: `ws://127.0.0.1:${process.env.RELAY_PORT ?? 8787}`, ws: true },
 			'/mux': { target: `ws://127.0.0.1:${process.env.RELAY_PORT ?? 8787}`, ws: true }
 		}

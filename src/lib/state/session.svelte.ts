@@ -2,6 +2,7 @@
  * Who is signed in on this device, and their Workspace. A saved session starts the app at once,
  * offline too: local data first, the relay is asked about new documents in the background.
  */
+import { closeBlobStores } from '$lib/attachments/store';
 import {
 	LoginError,
 	Workspace,
@@ -54,6 +55,7 @@ class SessionState {
 
 	async logout(): Promise<void> {
 		clearSession();
+		await closeBlobStores();
 		await this.#close();
 		this.#session = undefined;
 		this.#expired = false;
