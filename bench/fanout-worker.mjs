@@ -72,7 +72,15 @@ async function run() {
 				});
 				const p = makeProvider(server, room, doc, { confirm: readerConfirm });
 				await whenSynced(p, 30000, `reader ${r}`);
-				return { close: () => (p.destroy(), doc.destroy()) };
+				let socket;
+				return {
+					close: () => {
+						socket = p.ws;
+						p.destroy();
+						doc.destroy();
+					},
+					closed: () => !socket || socket.readyState === 3
+				};
 			}
 			const reader = new RawReader(server, room, {
 				confirm: readerConfirm,
@@ -90,7 +98,7 @@ async function run() {
 			} finally {
 				clearTimeout(timeout);
 			}
-			return { close: () => reader.close() };
+			return { close: () => reader.close(), closed: () => reader.closed };
 		}
 	);
 	const connectMs = performance.now() - tConnect0;
@@ -128,6 +136,9 @@ async function run() {
 	writer.destroy();
 	writerDoc.destroy();
 	for (const o of readerObjs) o.close();
+	// let the close handshakes finish (outside the measured span) so the server sees clean closes
+	const closeDeadline = performance.now() + 2000;
+	while (performance.now() < closeDeadline && readerObjs.some((o) => !o.closed())) await sleep(20);
 
 	return {
 		readers: R,

@@ -26,7 +26,7 @@
  *   BENCH_PIN=1                pin servers to CPU 0 and clients to CPU 1 (needs taskset, 2+ CPUs)
  *   BENCH_BUILD=1              build the relay first (node sync-server/build.mjs)
  *   BENCH_WRITE_DOC=1          update docs/benchmarks.md (default: on for full runs)
- *   BENCH_WAIT_QUIET=60        first wait up to this many seconds for the machine to be idle
+ *   BENCH_WAIT_QUIET=30        first wait up to this many seconds for the machine to be idle
  *                              (other processes under 15% of the CPUs; default 0 for quick runs)
  *   BENCH_OUT=.bench-out
  */
@@ -76,7 +76,7 @@ const cfg = {
 	pin: flag('BENCH_PIN', true) && canPin,
 	build: flag('BENCH_BUILD', true),
 	writeDoc: flag('BENCH_WRITE_DOC', !QUICK),
-	waitQuiet: int('BENCH_WAIT_QUIET', 60, 0),
+	waitQuiet: int('BENCH_WAIT_QUIET', 30, 0),
 	out: path.resolve(ROOT, env.BENCH_OUT || '.bench-out')
 };
 const SERVER_CPU = cfg.pin ? '0' : undefined;
@@ -485,7 +485,7 @@ async function main() {
 	const base = path.join(cfg.out, `bench-${runId}${cfg.quick ? '-quick' : ''}`);
 	fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 2));
 	fs.writeFileSync(`${base}.md`, markdown + '\n');
-	fs.writeFileSync(path.join(cfg.out, 'latest.json'), JSON.stringify(results, null, 2));
+	fs.writeFileSync(path.join(cfg.out, cfg.quick ? 'latest-quick.json' : 'latest.json'), JSON.stringify(results, null, 2));
 	console.log(markdown);
 	say(`done in ${results.elapsedSeconds.toFixed(0)} s; JSON: ${path.relative(ROOT, base)}.json`);
 	if (cfg.writeDoc) {

@@ -182,6 +182,19 @@ for (const [size, opts] of Object.entries(VIEWPORTS)) {
 	await shot(page, `${size}-c10-figures`, { settle: 2500 });
 	await shot(page, `${size}-c11-figures-full`, { fullPage: true, settle: 500 });
 
+	// the same in English
+	await page.click('[data-testid=lang-toggle]');
+	await page.goto(`${BASE}/cases`);
+	await page.waitForSelector('[data-testid=board-views][data-paint-ms]', { timeout: 60_000 });
+	await page.click('[data-testid=view-inbox]');
+	await page.click('[data-testid=inbox] [data-testid=case-row] >> nth=0');
+	await page.waitForSelector('[data-testid=timeline]');
+	await shot(page, `${size}-c20-case-en`, { fullPage: true });
+	await page.goto(`${BASE}/figures`);
+	await page.waitForSelector('[data-testid=figure-tiles]', { timeout: 30_000 });
+	await shot(page, `${size}-c21-figures-en`, { settle: 2500 });
+	await page.click('[data-testid=lang-toggle]');
+
 	// the office records a case at the counter
 	await page.goto(`${BASE}/report`);
 	await page.waitForSelector('[data-testid=report-form]');

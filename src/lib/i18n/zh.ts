@@ -354,6 +354,7 @@ export const zh = {
 	'action.doneEvaluate': '回访评价已登记。',
 	'action.doneClose': '已关闭（未解决）。',
 	'action.doneRequest': '延期申请已提交，等待社区审批。',
+	'action.duplicateHint': '上报人认为与案件 {id} 是同一问题。如属实，请点“合并到…”。',
 	'action.refused': '未生效：{reason}',
 	'action.category': '类别（可更正）',
 	'action.grid': '所属网格',
