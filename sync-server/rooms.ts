@@ -35,6 +35,8 @@ export class Room {
 	/** each peer with the awareness client ids it controls */
 	readonly peers = new Map<Peer, Set<number>>();
 	#capture: Uint8Array[] | null = null;
+	/** confirm=1 peers whose messages wait in the writer's queue */
+	#awaiting = new Set<Peer>();
 	#step1: Uint8Array | undefined;
 	#fullStep2: Uint8Array | undefined;
 	#stateVector: Uint8Array | undefined;
@@ -99,6 +101,7 @@ export class Room {
 		const controlled = this.peers.get(peer);
 		if (!controlled) return;
 		this.peers.delete(peer);
+		this.#awaiting.delete(peer);
 		if (controlled.size > 0) awarenessProtocol.removeAwarenessStates(this.awareness, [...controlled], null);
 	}
 
@@ -133,6 +136,7 @@ export class Room {
 		}
 		this.#capture = null;
 		for (const u of captured) this.#accept(u, origin);
+		if (captured.length > 0 && this.peers.has(origin)) this.confirmAtCommit(origin);
 		return captured.length > 0;
 	}
 
@@ -182,8 +186,19 @@ export class Room {
 		if (peer.confirm) peer.send(encodeConfirmed(this.stateVector(), peer.acked));
 	}
 
+	/** Confirm `peer` at the next commit of this room (its update is waiting to be written). */
+	confirmAtCommit(peer: Peer): void {
+		if (peer.confirm) this.#awaiting.add(peer);
+	}
+
+	/**
+	 * After a commit: confirm the peers whose messages it held (R13). Peers that only read are
+	 * not told: a confirmation to every peer after every commit doubled the fan-out's cost.
+	 */
 	confirmAll(): void {
-		for (const peer of this.peers.keys()) this.confirm(peer);
+		const awaiting = [...this.#awaiting];
+		this.#awaiting.clear();
+		for (const peer of awaiting) if (this.peers.has(peer)) this.confirm(peer);
 	}
 
 	destroy(): void {

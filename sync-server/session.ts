@@ -56,6 +56,7 @@ export class DocSession implements Peer {
 				this.send(room.step2For(msg.stateVector));
 				// Confirm now if everything in memory is durable; otherwise the next commit does.
 				if (!this.rooms.hasPending(room.name)) room.confirm(this);
+				else room.confirmAtCommit(this);
 				break;
 			case 'step2':
 			case 'update':
@@ -72,6 +73,7 @@ export class DocSession implements Peer {
 				this.acked++;
 				// An update that changed nothing is as durable as the state it was already in.
 				if (!this.rooms.hasPending(room.name)) room.confirm(this);
+				else room.confirmAtCommit(this);
 				break;
 			case 'awareness':
 				room.applyAwareness(msg.update, this);

@@ -111,6 +111,17 @@ describe('rooms', () => {
 		expect(Object.keys(stored().getMap('m').toJSON())).toHaveLength(10);
 	});
 
+	it('[R13] a commit confirms the peers whose updates it holds, not the ones that only read', async () => {
+		const writer = new StubPeer(true);
+		const reader = new StubPeer(true);
+		const room = rooms.join(NAME, writer);
+		rooms.join(NAME, reader);
+		room.apply(updateOf((d) => d.getMap('m').set('k', 1)), writer);
+		await new Promise((r) => setImmediate(r));
+		expect(writer.confirmations()).toHaveLength(1);
+		expect(reader.confirmations()).toEqual([]);
+	});
+
 	it('[R18] the last peer leaving commits pending writes, compacts, and drops the room', () => {
 		const a = new StubPeer();
 		const room = rooms.join(NAME, a);
