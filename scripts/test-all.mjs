@@ -4,6 +4,18 @@
 // an earlier one failed, so one run shows everything that is broken.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+
+/** A free loopback port for the browser tests' relay, so a relay left running elsewhere cannot clash. */
+const freePort = () =>
+	new Promise((resolve, reject) => {
+		const srv = net.createServer();
+		srv.once('error', reject);
+		srv.listen(0, '127.0.0.1', () => {
+			const { port } = srv.address();
+			srv.close(() => resolve(port));
+		});
+	});
 
 const out = '.test-out';
 rmSync(out, { recursive: true, force: true });
@@ -57,7 +69,8 @@ if (want('unit')) {
 
 if (want('e2e')) {
 	const ok = run('browser (Playwright, Debian Chromium)', 'npx', ['playwright', 'test', '--reporter=list,json'], {
-		PLAYWRIGHT_JSON_OUTPUT_NAME: `${out}/e2e.json`
+		PLAYWRIGHT_JSON_OUTPUT_NAME: `${out}/e2e.json`,
+		E2E_PORT: process.env.E2E_PORT ?? String(await freePort())
 	});
 	const j = readJson(`${out}/e2e.json`);
 	if (j?.stats) {
