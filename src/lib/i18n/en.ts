@@ -534,6 +534,7 @@ export const en: Messages = {
 	'figures.formula': 'How it is computed',
 	'figures.trend': 'By month',
 	'figures.cases': 'Cases',
+	'figures.fixed': 'Resolved',
 	'figures.notFixed': 'Not resolved',
 	'figures.byTitle': 'Breakdown',
 	'figures.groupBy': 'Group by',

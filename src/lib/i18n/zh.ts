@@ -533,6 +533,7 @@ export const zh = {
 	'figures.formula': '计算方法',
 	'figures.trend': '按月趋势',
 	'figures.cases': '案件数',
+	'figures.fixed': '已办结',
 	'figures.notFixed': '未办结',
 	'figures.byTitle': '分类统计',
 	'figures.groupBy': '统计维度',
