@@ -25,7 +25,7 @@ function device(token: string, id: string) {
 		token,
 		WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket
 	});
-	const open = (name: string) => {
+	const open = (name: string, opts: { attach?: boolean } = {}) => {
 		const doc = new Y.Doc();
 		const tracker = new ConfirmTracker();
 		const refused: number[] = [];
@@ -46,7 +46,7 @@ function device(token: string, id: string) {
 				refused: (code) => refused.push(code)
 			},
 			// Node 20 has a global BroadcastChannel: give each simulated device its own channel names.
-			{ bcName: `${id}:${name}` }
+			{ bcName: `${id}:${name}`, attach: opts.attach }
 		);
 		return { doc, tracker, channel, refused };
 	};
@@ -55,6 +55,35 @@ function device(token: string, id: string) {
 }
 
 describe('sync client over the multiplexed socket', () => {
+	it('[R21] the local copy loaded before attach() is not sent again: one copy reaches the relay, by sync step 2', async () => {
+		const { token } = await login(relay, 'secretary');
+		const dev = device(token, 'reload');
+		await waitFor(() => dev.mux.state === 'open', 'socket open');
+		const sent: { name: string; bytes: number }[] = [];
+		const send = dev.mux.send.bind(dev.mux);
+		dev.mux.send = (name, message) => {
+			const ok = send(name, message);
+			if (ok) sent.push({ name, bytes: message.byteLength });
+			return ok;
+		};
+		const name = 'community/nanhu-hehe/meeting/reload-once';
+		const d = dev.open(name, { attach: false });
+		// What y-indexeddb does while loading: apply the stored copy with its own origin.
+		const stored = new Y.Doc();
+		stored.getText('t').insert(0, 'x'.repeat(50_000));
+		const copy = Y.encodeStateAsUpdate(stored);
+		Y.applyUpdate(d.doc, copy, 'indexeddb');
+		await new Promise((r) => setTimeout(r, 200));
+		expect(sent.filter((s) => s.name === name)).toEqual([]);
+		d.channel.attach();
+		await waitFor(() => d.channel.synced, 'synced');
+		const check = device(token, 'reload-check').open(name);
+		await waitFor(() => check.doc.getText('t').length === 50_000, 'the relay has the copy');
+		const bytes = sent.filter((s) => s.name === name).reduce((n, s) => n + s.bytes, 0);
+		expect(bytes).toBeGreaterThanOrEqual(copy.byteLength);
+		expect(bytes).toBeLessThan(copy.byteLength * 1.5);
+	});
+
 	it('[R21][R22][R14] two devices converge; inserts and delete-only edits are confirmed', async () => {
 		const { token: t1 } = await login(relay, 'secretary');
 		const { token: t2 } = await login(relay, 'staff');

@@ -1,6 +1,18 @@
 import type { Messages } from './zh';
 
+import { en as roster } from './messages/roster';
+import { en as council } from './messages/council';
+import { en as volunteer } from './messages/volunteer';
+import { en as access } from './messages/access';
+import { en as handoff } from './messages/handoff';
+
 export const en: Messages = {
+	...roster,
+	...council,
+	...volunteer,
+	...access,
+	...handoff,
+
 	'app.name': 'Party-Community Network · Workspace',
 	'app.shortName': 'Workspace',
 	'app.loadingLocal': 'Reading data on this device…',

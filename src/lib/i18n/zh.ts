@@ -1,5 +1,17 @@
 /** Chinese (zh-CN) messages: the source of truth for message keys. `{name}` marks a parameter. */
+import { zh as roster } from './messages/roster';
+import { zh as council } from './messages/council';
+import { zh as volunteer } from './messages/volunteer';
+import { zh as access } from './messages/access';
+import { zh as handoff } from './messages/handoff';
+
 export const zh = {
+	...roster,
+	...council,
+	...volunteer,
+	...access,
+	...handoff,
+
 	'app.name': '党群一张网·社区工作台',
 	'app.shortName': '社区工作台',
 	'app.loadingLocal': '正在读取本机数据…',

@@ -194,6 +194,9 @@ export class DocChannel {
 	/** counted messages sent on the current connection (R14) */
 	#sent = 0;
 	#bcName: string;
+	/** Nothing goes to the relay before attach(): the updates y-indexeddb applies while
+	 * loading are already the relay's (or will be asked for by sync step 1). */
+	#attached = false;
 
 	constructor(
 		readonly mux: MuxSocket,
@@ -215,6 +218,7 @@ export class DocChannel {
 
 	/** Start syncing with the relay (after the local copy is loaded, so step 1 asks only for what is missing). */
 	attach(): void {
+		this.#attached = true;
 		this.mux.attach(this);
 	}
 
@@ -289,7 +293,7 @@ export class DocChannel {
 	}
 
 	#send(message: Uint8Array): boolean {
-		return !this.refused && this.mux.send(this.name, message);
+		return this.#attached && !this.refused && this.mux.send(this.name, message);
 	}
 
 	#onUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction) => {

@@ -1,0 +1,4 @@
+/** Messages of the council feature: Chinese (the source of keys) and English, kept side by side. */
+export const zh = {} as const;
+
+export const en: Record<keyof typeof zh, string> = {};
