@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BUNDLE = path.join(root, 'dist/relay-test/main.js');
+const BUNDLE = path.join(root, process.env.RELAY_TEST_DIR ?? 'dist/relay-test', 'main.js');
 
 export const DEMO_PASSWORD = 'demo-test-pw';
 

@@ -9,7 +9,7 @@ import { post } from './clients';
 import { RelayProcess } from './harness';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TOOL = path.join(root, 'dist/relay-test/users.js');
+const TOOL = path.join(root, process.env.RELAY_TEST_DIR ?? 'dist/relay-test', 'users.js');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-users-'));
 let relay: RelayProcess | undefined;
 afterAll(async () => {
