@@ -108,5 +108,6 @@ export function toClaims(p: Record<string, unknown>): UserClaims | undefined {
 	if (gridIds) user.gridIds = gridIds;
 	if (buildingIds) user.buildingIds = buildingIds;
 	if (isStr(p.departmentId)) user.departmentId = p.departmentId;
+	if (p.council === true) user.council = true;
 	return user;
 }

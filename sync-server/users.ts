@@ -2,7 +2,7 @@
  * Accounts for a production start (DEMO=0), until the office can invite people from the app:
  *
  *   npm run user -- add <username> --role <role> --community <id> --name <name>
- *                       [--grids g1,g2] [--buildings b1] [--department d]   (password read from stdin)
+ *                       [--grids g1,g2] [--buildings b1] [--department d] [--council yes]   (password read from stdin)
  *   npm run user -- list
  *
  * Works on DATA_DIR (default ./data) while the relay is stopped or running (SQLite WAL).
@@ -67,7 +67,8 @@ async function main(): Promise<void> {
 			communityId: f.community,
 			...(list(f.grids) ? { gridIds: list(f.grids) } : {}),
 			...(list(f.buildings) ? { buildingIds: list(f.buildings) } : {}),
-			...(f.department ? { departmentId: f.department } : {})
+			...(f.department ? { departmentId: f.department } : {}),
+			...(f.council === 'yes' ? { council: true } : {})
 		};
 		storage.addUsers([{ username, passwordHash: await hashPassword(password), claims, demo: false }]);
 		console.log(`added ${username} (${role}, community ${f.community})`);

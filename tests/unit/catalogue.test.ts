@@ -16,6 +16,7 @@ const U = {
 	gridworker: user('gridworker', { gridIds: ['g1'] }),
 	buildinghead: user('buildinghead', { buildingIds: ['b1'] }),
 	resident: user('resident', { id: 'r1' }),
+	councilMember: user('resident', { id: 'r3', council: true }),
 	department: user('department', { departmentId: 'dept-city' })
 };
 const D = {
@@ -28,17 +29,19 @@ const D = {
 	contactOwn: docName.contact(cid, 'r1'),
 	contactOther: docName.contact(cid, 'r2'),
 	meeting: docName.meeting(cid, 'm1'),
+	council: docName.council(cid),
 	otherCommunity: docName.public('c2')
 };
 
 // The access matrix, role by document (brief, principle 2). '-' = may not even open it.
 const MATRIX: Record<keyof typeof U, Record<keyof typeof D, 'write' | 'read' | '-'>> = {
-	secretary:    { public: 'write', rosterOwn: 'write', rosterOther: 'write', cases: 'write', archive: 'write', office: 'write', contactOwn: 'write', contactOther: 'write', meeting: 'write', otherCommunity: '-' },
-	staff:        { public: 'write', rosterOwn: 'write', rosterOther: 'write', cases: 'write', archive: 'write', office: 'write', contactOwn: 'write', contactOther: 'write', meeting: 'write', otherCommunity: '-' },
-	gridworker:   { public: 'write', rosterOwn: 'write', rosterOther: '-', cases: 'write', archive: 'read', office: 'read', contactOwn: '-', contactOther: '-', meeting: 'read', otherCommunity: '-' },
-	buildinghead: { public: 'read', rosterOwn: 'write', rosterOther: '-', cases: '-', archive: '-', office: '-', contactOwn: '-', contactOther: '-', meeting: 'read', otherCommunity: '-' },
-	resident:     { public: 'read', rosterOwn: '-', rosterOther: '-', cases: '-', archive: '-', office: '-', contactOwn: 'write', contactOther: '-', meeting: 'read', otherCommunity: '-' },
-	department:   { public: 'read', rosterOwn: '-', rosterOther: '-', cases: 'write', archive: 'read', office: '-', contactOwn: '-', contactOther: '-', meeting: '-', otherCommunity: '-' }
+	secretary:    { public: 'write', rosterOwn: 'write', rosterOther: 'write', cases: 'write', archive: 'write', office: 'write', contactOwn: 'write', contactOther: 'write', meeting: 'write', council: 'write', otherCommunity: '-' },
+	staff:        { public: 'write', rosterOwn: 'write', rosterOther: 'write', cases: 'write', archive: 'write', office: 'write', contactOwn: 'write', contactOther: 'write', meeting: 'write', council: 'write', otherCommunity: '-' },
+	gridworker:   { public: 'write', rosterOwn: 'write', rosterOther: '-', cases: 'write', archive: 'read', office: 'read', contactOwn: '-', contactOther: '-', meeting: 'read', council: 'read', otherCommunity: '-' },
+	buildinghead: { public: 'read', rosterOwn: 'write', rosterOther: '-', cases: '-', archive: '-', office: '-', contactOwn: '-', contactOther: '-', meeting: 'read', council: 'read', otherCommunity: '-' },
+	resident:     { public: 'read', rosterOwn: '-', rosterOther: '-', cases: '-', archive: '-', office: '-', contactOwn: 'write', contactOther: '-', meeting: 'read', council: 'read', otherCommunity: '-' },
+	councilMember: { public: 'read', rosterOwn: '-', rosterOther: '-', cases: '-', archive: '-', office: '-', contactOwn: '-', contactOther: '-', meeting: 'write', council: 'write', otherCommunity: '-' },
+	department:   { public: 'read', rosterOwn: '-', rosterOther: '-', cases: 'write', archive: 'read', office: '-', contactOwn: '-', contactOther: '-', meeting: '-', council: '-', otherCommunity: '-' }
 };
 
 describe('accessFor: the access matrix', () => {
@@ -70,7 +73,7 @@ describe('document names', () => {
 	it('docsFor lists well-known documents plus stored ones the user may open, never bench', () => {
 		const stored = [D.rosterOwn, D.rosterOther, D.contactOther, 'bench/x', D.otherCommunity];
 		const names = docsFor(U.resident, stored, { bench: true }).map((d) => d.name);
-		expect(names).toEqual([D.contactOwn, D.public].sort());
+		expect(names).toEqual([D.contactOwn, D.council, D.public].sort());
 		const gw = docsFor(U.gridworker, stored);
 		expect(gw.find((d) => d.name === D.rosterOwn)?.mode).toBe('write');
 		expect(gw.some((d) => d.name === D.rosterOther)).toBe(false);

@@ -236,7 +236,9 @@ describe('demo', () => {
 			['gridworker', 'gridworker'],
 			['buildinghead', 'buildinghead'],
 			['resident', 'resident'],
-			['department', 'department']
+			['department', 'department'],
+			['council1', 'resident'],
+			['council2', 'resident']
 		]);
 		const [cid, other] = communityIds();
 		const c = decode(cid);

@@ -14,13 +14,14 @@
  *   community/<cid>/office                     kind `office`   the office's own records and settings
  *   community/<cid>/contact/<userId>           kind `contact`  one resident's private details, shared with the office alone
  *   community/<cid>/meeting/<meetingId>        kind `meeting`  one council meeting (agenda, minutes)
+ *   community/<cid>/council                    kind `council`  topics, meeting plans and notices, resolutions, 党的声音/惠民政策/通知公告 (docs/council.md)
  *   bench/<anything>                           kind `bench`    load tests; only when the relay runs with BENCH=1
  */
 
 export const ROLES = ['secretary', 'staff', 'gridworker', 'buildinghead', 'resident', 'department'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const DOC_KINDS = ['public', 'roster', 'cases', 'casesArchive', 'office', 'contact', 'meeting', 'bench'] as const;
+export const DOC_KINDS = ['public', 'roster', 'cases', 'casesArchive', 'office', 'contact', 'meeting', 'council', 'bench'] as const;
 export type DocKind = (typeof DOC_KINDS)[number];
 
 export type Mode = 'read' | 'write';
@@ -37,6 +38,8 @@ export interface UserClaims {
 	/** buildings a building head keeps (buildinghead only) */
 	buildingIds?: string[];
 	departmentId?: string;
+	/** a member of the residents' council (议事会成员): edits agendas, votes, screens topics */
+	council?: boolean;
 }
 
 export interface DocRef {
@@ -71,6 +74,7 @@ export function parseDocName(name: string): ParsedDocName | undefined {
 		case 'public':
 		case 'cases':
 		case 'office':
+		case 'council':
 			return p.length === 3 ? { kind: p[2], communityId } : undefined;
 		case 'roster':
 			return p.length === 5 && isId(p[3]) && isId(p[4])
@@ -94,7 +98,8 @@ export const docName = {
 	office: (cid: string) => `community/${cid}/office`,
 	roster: (cid: string, gridId: string, buildingId: string) => `community/${cid}/roster/${gridId}/${buildingId}`,
 	contact: (cid: string, userId: string) => `community/${cid}/contact/${userId}`,
-	meeting: (cid: string, meetingId: string) => `community/${cid}/meeting/${meetingId}`
+	meeting: (cid: string, meetingId: string) => `community/${cid}/meeting/${meetingId}`,
+	council: (cid: string) => `community/${cid}/council`
 };
 
 export interface AccessOptions {
@@ -136,8 +141,11 @@ export function accessFor(user: UserClaims, name: string, opts: AccessOptions = 
 			if (office) return 'write';
 			return user.role === 'resident' && user.id === doc.userId ? 'write' : null;
 		case 'meeting':
-			// Residents read published meetings; the office edits (council members arrive with issue 5).
-			return office ? 'write' : user.role === 'department' ? null : 'read';
+		case 'council':
+			// Every member of the community reads; the office and council members write. Residents
+			// propose and second through their contact document (sync-server/services/council.ts).
+			if (user.role === 'department') return null;
+			return office || user.council === true ? 'write' : 'read';
 	}
 	return null;
 }
@@ -147,6 +155,7 @@ export function wellKnownDocs(user: UserClaims): string[] {
 	const cid = user.communityId;
 	const names = [docName.public(cid), docName.cases(cid), docName.office(cid)];
 	if (user.role === 'resident') names.push(docName.contact(cid, user.id));
+	if (user.role !== 'department') names.push(docName.council(cid));
 	return names;
 }
 

@@ -452,7 +452,10 @@ export function generateDemo(opts: { seed?: number } = {}): DemoData {
 		user('gridworker', 'gridworker', staffName('F'), { gridIds: [grid0.id] }),
 		user('buildinghead', 'buildinghead', staffName('M'), { buildingIds: [building.id] }),
 		user('resident', 'resident', resident.name, {}, resident.id),
-		user('department', 'department', staffName('M'), { departmentId: 'dept-city' })
+		user('department', 'department', staffName('M'), { departmentId: 'dept-city' }),
+		// two residents on the residents' council (议事会成员): issue 5
+		user('council1', 'resident', staffName('F'), { council: true }),
+		user('council2', 'resident', staffName('M'), { council: true })
 	];
 	// The case history draws from its own generator, so the roster above stays as it was.
 	const cr = rng(hash32(`${seed}:cases`));
