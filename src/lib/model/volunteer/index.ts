@@ -1,0 +1,6 @@
+/** Volunteer schedules' pure model (issue 6): see docs/volunteer.md. */
+export * from './types';
+export * from './reducer';
+export * from './codes';
+export * from './ledger';
+export * from './ics';
