@@ -53,19 +53,37 @@ export function loadOrCreateSecret(dataDir: string, fromEnv?: string): Uint8Arra
 	return new TextEncoder().encode(secret);
 }
 
-export type TokenResult = { ok: true; user: UserClaims; exp: number } | { ok: false; reason: string };
+export type TokenResult =
+	| { ok: true; user: UserClaims; exp: number; /** the device session (accounts.ts); absent in tokens minted by tests */ sid?: string }
+	| { ok: false; reason: string };
+
+/** Why a token that verifies is refused all the same (revoked account or device, superseded claims). */
+export type TokenCheck = (user: UserClaims, ver: number, sid: string | undefined) => string | undefined;
+
+export interface TokenExtra {
+	/** device session id */
+	sid?: string;
+	/** the account's token version when issued; a role change or revocation raises it */
+	ver?: number;
+}
 
 export class Tokens {
 	readonly #key: Uint8Array;
 	readonly #ttl: number;
+	/** set once accounts are open (server.ts) */
+	check: TokenCheck | undefined;
 
 	constructor(secret: Uint8Array, ttlSeconds: number) {
 		this.#key = secret;
 		this.#ttl = ttlSeconds;
 	}
 
-	issue(user: UserClaims): Promise<string> {
-		return new SignJWT({ ...user })
+	get ttlSeconds(): number {
+		return this.#ttl;
+	}
+
+	issue(user: UserClaims, extra: TokenExtra = {}): Promise<string> {
+		return new SignJWT({ ...user, ...(extra.sid ? { sid: extra.sid } : {}), ver: extra.ver ?? 0 })
 			.setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
 			.setSubject(user.id)
 			.setIssuedAt()
@@ -79,7 +97,11 @@ export class Tokens {
 			const { payload } = await jwtVerify(token, this.#key, { algorithms: ['HS256'], requiredClaims: ['exp'] });
 			const user = toClaims(payload);
 			if (!user) return { ok: false, reason: 'token claims malformed' };
-			return { ok: true, user, exp: payload.exp! };
+			const sid = typeof payload.sid === 'string' ? payload.sid : undefined;
+			const ver = typeof payload.ver === 'number' ? payload.ver : 0;
+			const refused = this.check?.(user, ver, sid);
+			if (refused) return { ok: false, reason: refused };
+			return { ok: true, user, exp: payload.exp!, ...(sid ? { sid } : {}) };
 		} catch (e) {
 			if (e instanceof joseErrors.JWTExpired) return { ok: false, reason: 'token expired' };
 			if (e instanceof joseErrors.JWSSignatureVerificationFailed) return { ok: false, reason: 'bad signature' };

@@ -8,6 +8,16 @@ export interface Config {
 	/** undefined: read or create DATA_DIR/jwt-secret */
 	jwtSecret?: string;
 	tokenTtlSeconds: number;
+	/** device sessions (refresh tokens) end after this long unused (docs/security.md) */
+	refreshTtlSeconds: number;
+	/** a pairing code from the office works this long */
+	pairingTtlSeconds: number;
+	/** failed sign-ins per IP address per 10 minutes, and per account per 15 minutes, before 429 */
+	loginIpFailures: number;
+	loginAccountFailures: number;
+	/** messages one websocket may send: a sustained rate and a burst; beyond them it is closed (1008) */
+	maxMessagesPerSecond: number;
+	messageBurst: number;
 	demo: boolean;
 	demoPassword: string;
 	bench: boolean;
@@ -19,6 +29,10 @@ export interface Config {
 	pingIntervalMs: number;
 	/** documents one `/mux` socket may have open at once (R25) */
 	maxDocsPerSocket: number;
+	/** keep a document in memory this long after its last peer left (R18); 0: unload at once */
+	unloadAfterMs: number;
+	/** awareness changes of a room are sent out at most once per this many ms (R2); 0: at once */
+	awarenessThrottleMs: number;
 	/** photo attachments: LevelDB databases behind /couch (docs/attachments.md) */
 	attachmentsDir: string;
 	/** largest photo the relay stores */
@@ -55,7 +69,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
 		host: env.HOST || '0.0.0.0',
 		dataDir: path.resolve(env.DATA_DIR || './data'),
 		jwtSecret: env.JWT_SECRET || undefined,
-		tokenTtlSeconds: int(env, 'TOKEN_TTL_SECONDS', 12 * 3600, 1),
+		tokenTtlSeconds: int(env, 'TOKEN_TTL_SECONDS', 15 * 60, 1),
+		refreshTtlSeconds: int(env, 'REFRESH_TTL_SECONDS', 30 * 24 * 3600, 60),
+		pairingTtlSeconds: int(env, 'PAIRING_TTL_SECONDS', 7 * 24 * 3600, 60),
+		loginIpFailures: int(env, 'LOGIN_IP_FAILURES', 30, 1),
+		loginAccountFailures: int(env, 'LOGIN_ACCOUNT_FAILURES', 8, 1),
+		maxMessagesPerSecond: int(env, 'MAX_MESSAGES_PER_SECOND', 500, 1),
+		messageBurst: int(env, 'MESSAGE_BURST', 5000, 1),
 		demo,
 		demoPassword: env.DEMO_PASSWORD || 'demo1234',
 		bench: flag(env.BENCH) ?? false,
@@ -64,6 +84,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
 		compactAfter: int(env, 'COMPACT_AFTER', 200, 1),
 		pingIntervalMs: int(env, 'PING_INTERVAL_MS', 30_000, 100),
 		maxDocsPerSocket: int(env, 'MAX_DOCS_PER_SOCKET', 2000, 1),
+		unloadAfterMs: int(env, 'UNLOAD_AFTER_MS', 45_000),
+		awarenessThrottleMs: int(env, 'AWARENESS_THROTTLE_MS', 100),
 		attachmentsDir: path.resolve(env.DATA_DIR || './data', 'attachments'),
 		maxAttachmentBytes: int(env, 'MAX_ATTACHMENT_BYTES', 8 * 1024 * 1024, 1024),
 		maxCouchBodyBytes: int(env, 'MAX_COUCH_BODY_BYTES', 20 * 1024 * 1024, 64 * 1024),

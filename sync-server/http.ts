@@ -1,10 +1,12 @@
 /**
- * HTTP routes: /api/login, /api/me, /healthz, and the built app for everything else (R4, R20).
+ * HTTP routes: /api/me, /healthz, sign-in, accounts and audit (accounts.ts), and the built app
+ * for everything else (R4, R20).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { docsFor } from '../src/lib/model/catalogue';
+import type { Accounts } from './accounts';
 import type { Attachments } from './attachments';
-import { type Tokens, unknownUserHash, verifyPassword } from './auth';
+import type { Tokens } from './auth';
 import { errorText, log } from './log';
 import { serveStatic } from './static';
 import type { Storage } from './storage';
@@ -12,6 +14,8 @@ import type { Storage } from './storage';
 export interface HttpDeps {
 	storage: Storage;
 	tokens: Tokens;
+	/** /api/login, /api/pair, /api/refresh, /api/logout, /api/accounts…, /api/audit */
+	accounts: Accounts;
 	bench: boolean;
 	staticDir: string;
 	health(): Record<string, unknown>;
@@ -21,25 +25,22 @@ export interface HttpDeps {
 	services?: { handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> };
 }
 
-const MAX_BODY_BYTES = 16 * 1024;
-
-export const WRONG_LOGIN = '用户名或密码错误 / Wrong username or password';
-const BAD_REQUEST = '请求格式错误：需要 JSON {username, password} / Malformed request: expected JSON {username, password}';
 const NOT_SIGNED_IN = '未登录或登录已过期，请重新登录 / Not signed in or session expired: please sign in again';
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+export function json(res: ServerResponse, status: number, body: unknown): void {
 	const text = JSON.stringify(body);
 	res.writeHead(status, {
 		'Content-Type': 'application/json; charset=utf-8',
 		'Content-Length': Buffer.byteLength(text),
-		'Cache-Control': 'no-store'
+		'Cache-Control': 'no-store',
+		'X-Content-Type-Options': 'nosniff'
 	});
 	res.end(text);
 }
 
-class BodyTooLarge extends Error {}
+export class BodyTooLarge extends Error {}
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
 		const declared = Number(req.headers['content-length'] ?? 0);
 		if (declared > limit) return reject(new BodyTooLarge());
@@ -63,29 +64,6 @@ export const bearer = (req: IncomingMessage): string | undefined => {
 	return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
 };
 
-async function login(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-	let body: unknown;
-	try {
-		body = JSON.parse((await readBody(req, MAX_BODY_BYTES)).toString('utf8'));
-	} catch (e) {
-		if (e instanceof BodyTooLarge) return json(res, 413, { error: BAD_REQUEST });
-		return json(res, 400, { error: BAD_REQUEST });
-	}
-	const { username, password } = (body ?? {}) as Record<string, unknown>;
-	if (typeof username !== 'string' || typeof password !== 'string' || username.length > 200 || password.length > 1000) {
-		return json(res, 400, { error: BAD_REQUEST });
-	}
-	const user = deps.storage.getUser(username.trim());
-	// An unknown user costs the same scrypt as a wrong password.
-	const ok = await verifyPassword(password, user?.passwordHash ?? (await unknownUserHash()));
-	if (!user || !ok) {
-		log.warn('login failed', { user: username.slice(0, 64), ip: req.socket.remoteAddress });
-		return json(res, 401, { error: WRONG_LOGIN });
-	}
-	log.info('login', { user: user.username, role: user.claims.role, ip: req.socket.remoteAddress });
-	json(res, 200, { token: await deps.tokens.issue(user.claims), user: user.claims });
-}
-
 async function me(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
 	const result = await deps.tokens.verify(bearer(req));
 	if (!result.ok) return json(res, 401, { error: NOT_SIGNED_IN });
@@ -100,16 +78,15 @@ export function createRequestHandler(deps: HttpDeps) {
 		const handle = async () => {
 			if (deps.attachments?.owns(url.pathname)) return deps.attachments.handle(req, res, url);
 			if (deps.services && (await deps.services.handle(req, res, url))) return;
+			if (await deps.accounts.handle(req, res, url)) return;
 			switch (route) {
-				case 'POST /api/login':
-					return login(deps, req, res);
 				case 'GET /api/me':
 					return me(deps, req, res);
 				case 'GET /healthz':
 					return json(res, 200, { ok: true, ...deps.health() });
 			}
 			if (url.pathname === '/api' || url.pathname.startsWith('/api/') || url.pathname === '/healthz') {
-				const known = ['/api/login', '/api/me', '/healthz'].includes(url.pathname);
+				const known = ['/api/login', '/api/pair', '/api/refresh', '/api/logout', '/api/me', '/healthz'].includes(url.pathname);
 				return json(res, known ? 405 : 404, { error: known ? 'Method not allowed' : 'Not found' });
 			}
 			if (url.pathname.startsWith('/sync/')) {

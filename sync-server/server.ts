@@ -4,9 +4,11 @@
  * R1, R5) and `/mux?token=…` (many documents on one socket; 401 before the handshake, R21).
  */
 import http from 'node:http';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { accessFor } from '../src/lib/model/catalogue';
+import { createAccounts } from './accounts';
 import { createAttachments } from './attachments';
 import { Tokens, loadOrCreateSecret } from './auth';
 import type { Config } from './config';
@@ -41,7 +43,10 @@ export async function startRelay(config: Config): Promise<Relay> {
 	const tokens = new Tokens(loadOrCreateSecret(config.dataDir, config.jwtSecret), config.tokenTtlSeconds);
 	const seeded = config.demo ? await seedDemo(storage, config.demoPassword) : undefined;
 	// Rooms that tell the services (Open311, intake, figures) what happens to documents.
-	const rooms = new WatchedRooms(storage, config.compactAfter);
+	const rooms = new WatchedRooms(storage, config.compactAfter, {
+		unloadAfterMs: config.unloadAfterMs,
+		awarenessThrottleMs: config.awarenessThrottleMs
+	});
 	const services = startServices({
 		rooms,
 		storage,
@@ -65,15 +70,34 @@ export async function startRelay(config: Config): Promise<Relay> {
 		maxPhotoBytes: config.maxAttachmentBytes
 	});
 
+	const accounts = createAccounts({
+		storage,
+		tokens,
+		config,
+		// Revocation and role changes act at once: the person's (or device's) live sockets close.
+		disconnect: ({ userId, sid }, code, reason) => {
+			let n = 0;
+			for (const conn of connections) {
+				if (conn.user.id === userId && (sid === undefined || conn.sid === sid)) {
+					conn.close(code, reason);
+					n++;
+				}
+			}
+			return n;
+		}
+	});
+
 	const handler = createRequestHandler({
 		storage,
 		tokens,
+		accounts,
 		attachments,
 		services,
 		bench: config.bench,
 		staticDir: config.staticDir,
 		health: () => ({
 			docsLoaded: rooms.loaded,
+			docsIdle: rooms.idle,
 			connections: connections.size,
 			peers: rooms.connections,
 			pendingDocs: rooms.writer.pendingDocs,
@@ -85,6 +109,8 @@ export async function startRelay(config: Config): Promise<Relay> {
 		handler(req, res);
 	});
 	const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes });
+	/** the TCP socket under each relay websocket (how many bytes it has read, for the keep-alive) */
+	const transport = new WeakMap<RelaySocket, net.Socket>();
 
 	server.on('upgrade', (req, socket, head) => {
 		socket.on('error', () => socket.destroy());
@@ -123,8 +149,13 @@ export async function startRelay(config: Config): Promise<Relay> {
 						doc !== undefined && mode
 							? new Connection(ws, { doc, user, mode, confirm: url.searchParams.get('confirm') === '1', ip, exp }, rooms, () => stopping)
 							: new MuxConnection(ws, { user, ip, exp, bench: config.bench, maxDocs: config.maxDocsPerSocket }, rooms, () => stopping);
+					conn.sid = auth.sid;
+					conn.limit = { perSecond: config.maxMessagesPerSecond, burst: config.messageBurst };
 					connections.add(conn);
 					ws.on('close', () => connections.delete(conn));
+					// Anything the peer sends proves it is alive, as a pong does (R10).
+					ws.on('message', () => (conn.alive = true));
+					transport.set(conn, socket as net.Socket);
 					conn.start();
 				});
 			})
@@ -134,11 +165,20 @@ export async function startRelay(config: Config): Promise<Relay> {
 			});
 	});
 
-	// Keep-alive (R10): a connection that did not answer the previous ping is dropped.
+	// Keep-alive (R10): a connection that did not answer the previous ping is dropped, unless it
+	// is still taking in what we sent: a ping waits behind a large sync step 2 (a 20 MB document
+	// on a slow link takes minutes), so its pong cannot come sooner. Draining is progress.
+	// Likewise a pong queued behind a large upload: bytes still arriving are progress too.
+	const progress = new WeakMap<RelaySocket, { buffered: number; read: number }>();
 	const ping = setInterval(() => {
 		for (const conn of connections) {
+			const buffered = conn.ws.bufferedAmount;
+			const read = transport.get(conn)?.bytesRead ?? 0;
+			const before = progress.get(conn);
+			progress.set(conn, { buffered, read });
 			if (!conn.alive) {
-				log.warn('no pong, dropping connection', conn.fields());
+				if (before && ((buffered > 0 && buffered < before.buffered) || read > before.read)) continue;
+				log.warn('no pong, dropping connection', { ...conn.fields(), buffered });
 				conn.terminate();
 				continue;
 			}
@@ -185,6 +225,7 @@ export async function startRelay(config: Config): Promise<Relay> {
 		services.stop();
 		rooms.unloadAll(rooms.flush() && flushed);
 		await attachments.close();
+		accounts.close();
 		storage.close();
 		log.info('relay stopped');
 	}

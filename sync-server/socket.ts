@@ -8,6 +8,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { UserClaims } from '../src/lib/model/catalogue';
 import { errorText, log, type Fields } from './log';
 import { ProtocolError } from './protocol';
+import { TokenBucket } from './ratelimit';
 import type { Rooms } from './rooms';
 
 let nextId = 1;
@@ -22,6 +23,11 @@ export abstract class RelaySocket {
 	readonly id = nextId++;
 	/** set by the keep-alive sweep, cleared by a pong */
 	alive = true;
+	/** the device session of the token (accounts.ts), so one device can be cut off */
+	sid: string | undefined;
+	/** messages per second and burst before the socket is closed with 1008 (set before start) */
+	limit: { perSecond: number; burst: number } | undefined;
+	#bucket: TokenBucket | undefined;
 	#left = false;
 	#opened = Date.now();
 	#messages = 0;
@@ -58,6 +64,7 @@ export abstract class RelaySocket {
 	start(): void {
 		const ws = this.ws;
 		ws.binaryType = 'nodebuffer';
+		if (this.limit) this.#bucket = new TokenBucket(this.limit.perSecond, this.limit.burst);
 		ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
 		ws.on('pong', () => (this.alive = true));
 		ws.on('error', (e) => {
@@ -114,6 +121,11 @@ export abstract class RelaySocket {
 	#onMessage(raw: RawData, isBinary: boolean): void {
 		if (this.#left || this.isStopping()) return;
 		this.#messages++;
+		if (this.#bucket && !this.#bucket.take()) {
+			log.warn('message rate exceeded, closing connection', { ...this.fields(), msgs: this.#messages });
+			this.close(1008, 'too many messages');
+			return;
+		}
 		if (!isBinary) {
 			log.warn('text frame, closing connection', this.fields());
 			this.close(1003, 'binary messages only');

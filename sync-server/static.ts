@@ -1,7 +1,10 @@
 /**
  * The built app (STATIC_DIR, the SvelteKit static SPA): files with their content types, caching
  * fit for a PWA, and index.html for every other path (R20). Nothing outside STATIC_DIR is served.
+ * Every response carries safe headers; an HTML page carries a Content Security Policy that
+ * allows its own inline bootstrap script by hash and no other inline script (docs/security.md).
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
@@ -32,6 +35,51 @@ const TYPES: Record<string, string> = {
 };
 
 export const contentType = (file: string) => TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+
+/** Headers on every file of the app. */
+export const SAFE_HEADERS: Record<string, string> = {
+	'X-Content-Type-Options': 'nosniff',
+	'Referrer-Policy': 'no-referrer',
+	'X-Frame-Options': 'DENY',
+	'Cross-Origin-Opener-Policy': 'same-origin',
+	'Cross-Origin-Resource-Policy': 'same-origin',
+	'Permissions-Policy': 'camera=(self), geolocation=(self), microphone=(), payment=(), usb=()'
+};
+
+/** The policy of an HTML page whose inline scripts hash to `hashes` (base64 sha256). */
+export function contentSecurityPolicy(hashes: string[]): string {
+	return [
+		"default-src 'self'",
+		`script-src 'self' 'wasm-unsafe-eval'${hashes.map((h) => ` 'sha256-${h}'`).join('')}`,
+		// Svelte and MapLibre set style attributes; styles cannot run script.
+		"style-src 'self' 'unsafe-inline'",
+		"img-src 'self' data: blob:",
+		"font-src 'self' data:",
+		"connect-src 'self' blob: data:",
+		"worker-src 'self' blob:",
+		"manifest-src 'self'",
+		"object-src 'none'",
+		"base-uri 'none'",
+		"form-action 'self'",
+		"frame-ancestors 'none'"
+	].join('; ');
+}
+
+const INLINE_SCRIPT = /<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/gi;
+
+/** sha256 of each inline script of an HTML text, as a browser hashes it (the exact text). */
+export function inlineScriptHashes(html: string): string[] {
+	return [...html.matchAll(INLINE_SCRIPT)].map((m) => createHash('sha256').update(m[1], 'utf8').digest('base64'));
+}
+
+const policies = new Map<string, { mtimeMs: number; size: number; csp: string }>();
+function policyFor(file: string, st: fs.Stats): string {
+	const hit = policies.get(file);
+	if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.csp;
+	const csp = contentSecurityPolicy(inlineScriptHashes(fs.readFileSync(file, 'utf8')));
+	policies.set(file, { mtimeMs: st.mtimeMs, size: st.size, csp });
+	return csp;
+}
 
 function cacheControl(rel: string): string {
 	if (rel.startsWith('_app/immutable/')) return 'public, max-age=31536000, immutable';
@@ -97,12 +145,13 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
 	const rel = path.relative(root, file).split(path.sep).join('/');
 	const etag = `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
 	const headers: Record<string, string | number> = {
+		...SAFE_HEADERS,
 		'Content-Type': contentType(file),
 		'Cache-Control': cacheControl(rel),
-		'X-Content-Type-Options': 'nosniff',
 		ETag: etag,
 		'Last-Modified': st.mtime.toUTCString()
 	};
+	if (path.extname(file).toLowerCase() === '.html') headers['Content-Security-Policy'] = policyFor(file, st);
 	if (req.headers['if-none-match'] === etag) {
 		res.writeHead(304, headers).end();
 		return;

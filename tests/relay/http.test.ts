@@ -44,7 +44,7 @@ describe('login', () => {
 		const [, payload] = r.token.split('.');
 		const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
 		expect(claims.id).toBe(sec.claims.id);
-		expect(claims.exp - claims.iat).toBe(12 * 3600);
+		expect(claims.exp - claims.iat).toBe(15 * 60);
 	});
 
 	it('[R4] a wrong password or unknown user gets 401 with the bilingual message', async () => {

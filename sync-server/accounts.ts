@@ -1,0 +1,418 @@
+/**
+ * Sign-in, device sessions, accounts run by the office, and the audit log over HTTP
+ * (docs/security.md):
+ *
+ *   POST /api/login   {username, password, device?}        → {token, refreshToken, expiresAt, user}
+ *   POST /api/pair    {code, device?, password?}            → the same; the one-time code is spent
+ *   POST /api/refresh {refreshToken}                        → the same with fresh claims; the old refresh token is spent
+ *   POST /api/logout  (Bearer)                               → 204; this device's session is revoked
+ *   GET  /api/accounts                                       office: the community's accounts and devices
+ *   POST /api/accounts {username, name, role, gridIds?, buildingIds?, departmentId?} → 201 {account, pairing}
+ *   PATCH /api/accounts/<userId> {name?, role?, gridIds?, buildingIds?, departmentId?}
+ *   POST /api/accounts/<userId>/pairing | /reset | /revoke | /devices/<sid>/revoke
+ *   POST /api/audit {kind: 'reveal'|'export', target, reason, at} → 204
+ *   GET  /api/audit?limit=&before=                          office: {entries}
+ *
+ * Who may do what: secretary and staff run accounts of the non-office roles; only the secretary
+ * grants, changes or takes away an office role (secretary, staff) or touches an office account;
+ * nobody changes, resets or revokes their own account.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ROLES, type Role, type UserClaims } from '../src/lib/model/catalogue';
+import { AccountsStore, NO_PASSWORD, type AccountRow } from './accounts-store';
+import { hashPassword, type Tokens, unknownUserHash, verifyPassword } from './auth';
+import { BodyTooLarge, bearer, json, readBody } from './http';
+import { log } from './log';
+import { WindowLimiter } from './ratelimit';
+import type { Storage } from './storage';
+
+export interface AccountsConfig {
+	/** refresh tokens (device sessions) live this long without use */
+	refreshTtlSeconds: number;
+	/** a pairing code works this long */
+	pairingTtlSeconds: number;
+	/** failed sign-ins (password or pairing code) per IP address per 10 minutes */
+	loginIpFailures: number;
+	/** failed sign-ins per account per 15 minutes */
+	loginAccountFailures: number;
+}
+
+/** Which live sockets to close: all of a user's, or one device's. */
+export type Disconnect = (who: { userId: string; sid?: string }, code: number, reason: string) => number;
+
+export interface AccountsDeps {
+	storage: Storage;
+	tokens: Tokens;
+	config: AccountsConfig;
+	disconnect: Disconnect;
+}
+
+const OFFICE: readonly Role[] = ['secretary', 'staff'];
+const isOffice = (r: Role) => OFFICE.includes(r);
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const USERNAME = /^[A-Za-z0-9_.-]{2,40}$/;
+const MAX_BODY = 16 * 1024;
+
+export const WRONG_LOGIN = '用户名或密码错误 / Wrong username or password';
+const BAD_REQUEST = '请求格式错误 / Malformed request';
+const NOT_SIGNED_IN = '未登录或登录已过期，请重新登录 / Not signed in or session expired: please sign in again';
+const TOO_MANY = '尝试次数过多，请稍后再试 / Too many attempts: try again later';
+const ACCOUNT_REVOKED = '账号已停用，请联系社区办公室 / This account is revoked: ask the community office';
+const BAD_CODE = '配对码无效或已过期 / The pairing code is wrong, used or expired';
+const OFFICE_ONLY = '仅限社区办公室 / Community office only';
+const SECRETARY_ONLY = '仅书记可授予或变更办公室角色 / Only the secretary grants or changes office roles';
+const NOT_SELF = '不能变更、重置或停用自己的账号 / You cannot change, reset or revoke your own account';
+const NO_ACCOUNT = '没有这个账号 / No such account';
+const TAKEN = '用户名已被使用 / This username is taken';
+const NO_DEVICE = '没有这台设备 / No such device';
+
+const ip = (req: IncomingMessage) => req.socket.remoteAddress ?? '?';
+const str = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
+const idList = (v: unknown): string[] | undefined | false =>
+	v === undefined ? undefined : Array.isArray(v) && v.length <= 200 && v.every((x) => typeof x === 'string' && ID.test(x)) ? v : false;
+
+async function body(req: IncomingMessage, res: ServerResponse): Promise<Record<string, unknown> | undefined> {
+	try {
+		const v = JSON.parse((await readBody(req, MAX_BODY)).toString('utf8'));
+		if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+	} catch (e) {
+		if (e instanceof BodyTooLarge) {
+			json(res, 413, { error: BAD_REQUEST });
+			return undefined;
+		}
+	}
+	json(res, 400, { error: BAD_REQUEST });
+	return undefined;
+}
+
+function tooMany(res: ServerResponse, seconds: number): void {
+	res.setHeader('Retry-After', String(seconds));
+	json(res, 429, { error: TOO_MANY, retryAfter: seconds });
+}
+
+/** The claims an office member may set on an account of their community; a string is the refusal. */
+function claimsFrom(b: Record<string, unknown>, base: UserClaims): UserClaims | string {
+	const role = b.role ?? base.role;
+	if (!(ROLES as readonly unknown[]).includes(role)) return BAD_REQUEST;
+	const name = b.name ?? base.name;
+	if (!str(name, 60)) return BAD_REQUEST;
+	const gridIds = idList(b.gridIds);
+	const buildingIds = idList(b.buildingIds);
+	if (gridIds === false || buildingIds === false) return BAD_REQUEST;
+	const departmentId = b.departmentId ?? base.departmentId;
+	if (departmentId !== undefined && departmentId !== '' && !(typeof departmentId === 'string' && ID.test(departmentId))) return BAD_REQUEST;
+	const out: UserClaims = { id: base.id, username: base.username, name: name.trim(), role: role as Role, communityId: base.communityId };
+	const grids = gridIds ?? base.gridIds;
+	const buildings = buildingIds ?? base.buildingIds;
+	if (out.role === 'gridworker' && grids?.length) out.gridIds = grids;
+	if (out.role === 'buildinghead' && buildings?.length) out.buildingIds = buildings;
+	if (out.role === 'department' && departmentId) out.departmentId = departmentId as string;
+	return out;
+}
+
+export function createAccounts(deps: AccountsDeps) {
+	const store = new AccountsStore(deps.storage.file);
+	const { tokens, config } = deps;
+	const ipFailures = new WindowLimiter(config.loginIpFailures, 10 * 60_000);
+	const accountFailures = new WindowLimiter(config.loginAccountFailures, 15 * 60_000);
+	const refreshMs = config.refreshTtlSeconds * 1000;
+	tokens.check = (user, ver, sid) => store.refusal(user.id, ver, sid);
+
+	function audit(user: UserClaims, kind: string, target: string, reason = '', at?: number): void {
+		store.audit({ communityId: user.communityId, user, kind, target, reason, at });
+	}
+
+	/** A device session and its first token pair. */
+	async function grant(res: ServerResponse, claims: UserClaims, device: string, status = 200): Promise<void> {
+		const { sid, refreshToken } = store.openSession(claims.id, device, refreshMs);
+		const token = await tokens.issue(claims, { sid, ver: store.tokenVersion(claims.id) });
+		json(res, status, { token, refreshToken, expiresAt: Date.now() + tokens.ttlSeconds * 1000, user: claims });
+	}
+
+	const deviceName = (b: Record<string, unknown>, req: IncomingMessage) =>
+		str(b.device, 80) ? b.device : String(req.headers['user-agent'] ?? '?').slice(0, 80);
+
+	async function login(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const b = await body(req, res);
+		if (!b) return;
+		const { username, password } = b;
+		if (!str(username, 200) || typeof password !== 'string' || password.length > 1000) return json(res, 400, { error: BAD_REQUEST });
+		const name = username.trim();
+		const wait = Math.max(ipFailures.retryAfter(ip(req)), accountFailures.retryAfter(name.toLowerCase()));
+		if (wait) {
+			log.warn('login rate-limited', { user: name.slice(0, 64), ip: ip(req), wait });
+			return tooMany(res, wait);
+		}
+		const user = deps.storage.getUser(name);
+		// An unknown user costs the same scrypt as a wrong password.
+		const ok = await verifyPassword(password, user?.passwordHash ?? (await unknownUserHash()));
+		if (!user || !ok) {
+			ipFailures.hit(ip(req));
+			accountFailures.hit(name.toLowerCase());
+			log.warn('login failed', { user: name.slice(0, 64), ip: ip(req) });
+			if (user) audit(user.claims, 'signin-failed', ip(req));
+			return json(res, 401, { error: WRONG_LOGIN });
+		}
+		accountFailures.clear(name.toLowerCase());
+		if (store.isDisabled(user.claims.id)) return json(res, 403, { error: ACCOUNT_REVOKED });
+		log.info('login', { user: user.username, role: user.claims.role, ip: ip(req) });
+		audit(user.claims, 'signin', ip(req));
+		await grant(res, user.claims, deviceName(b, req));
+	}
+
+	async function pair(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const b = await body(req, res);
+		if (!b) return;
+		const { code, password } = b;
+		if (!str(code, 40) || (password !== undefined && (typeof password !== 'string' || password.length < 8 || password.length > 1000))) {
+			return json(res, 400, { error: BAD_REQUEST });
+		}
+		const wait = ipFailures.retryAfter(ip(req));
+		if (wait) return tooMany(res, wait);
+		const userId = store.usePairing(code);
+		const account = userId ? store.byId(userId) : undefined;
+		if (!account || store.isDisabled(account.claims.id)) {
+			ipFailures.hit(ip(req));
+			log.warn('pairing failed', { ip: ip(req) });
+			return json(res, 401, { error: BAD_CODE });
+		}
+		if (typeof password === 'string') store.setPasswordHash(account.username, await hashPassword(password));
+		const device = deviceName(b, req);
+		audit(account.claims, 'pair', device);
+		log.info('paired', { user: account.username, ip: ip(req) });
+		await grant(res, account.claims, device);
+	}
+
+	async function refresh(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const b = await body(req, res);
+		if (!b) return;
+		if (!str(b.refreshToken, 300)) return json(res, 400, { error: BAD_REQUEST });
+		const wait = ipFailures.retryAfter(ip(req));
+		if (wait) return tooMany(res, wait);
+		const next = store.rotate(b.refreshToken, refreshMs);
+		const account = next && store.byId(next.session.userId);
+		if (!next || !account || store.isDisabled(account.claims.id)) {
+			ipFailures.hit(ip(req));
+			return json(res, 401, { error: NOT_SIGNED_IN });
+		}
+		const token = await tokens.issue(account.claims, { sid: next.session.sid, ver: store.tokenVersion(account.claims.id) });
+		json(res, 200, { token, refreshToken: next.refreshToken, expiresAt: Date.now() + tokens.ttlSeconds * 1000, user: account.claims });
+	}
+
+	async function caller(req: IncomingMessage, res: ServerResponse) {
+		const auth = await tokens.verify(bearer(req));
+		if (!auth.ok) {
+			json(res, 401, { error: NOT_SIGNED_IN });
+			return undefined;
+		}
+		return auth;
+	}
+
+	async function office(req: IncomingMessage, res: ServerResponse): Promise<UserClaims | undefined> {
+		const auth = await caller(req, res);
+		if (!auth) return undefined;
+		if (!isOffice(auth.user.role)) {
+			json(res, 403, { error: OFFICE_ONLY });
+			return undefined;
+		}
+		return auth.user;
+	}
+
+	function view(a: AccountRow) {
+		const c = a.claims;
+		return {
+			...c,
+			demo: a.demo,
+			passwordSet: a.passwordSet,
+			disabled: store.isDisabled(c.id),
+			pairingUntil: store.pendingPairing(c.id) ?? null,
+			devices: store.sessionsOf(c.id).map((s) => ({
+				sid: s.sid,
+				device: s.device,
+				createdAt: s.createdAt,
+				lastSeen: s.lastSeen,
+				revokedAt: s.revokedAt
+			}))
+		};
+	}
+
+	/** The account `userId` of the actor's community, if the actor may manage it; else answers and returns undefined. */
+	function target(res: ServerResponse, actor: UserClaims, userId: string): AccountRow | undefined {
+		const a = store.byId(userId);
+		if (!a || a.claims.communityId !== actor.communityId) {
+			json(res, 404, { error: NO_ACCOUNT });
+			return undefined;
+		}
+		if (a.claims.id === actor.id) {
+			json(res, 403, { error: NOT_SELF });
+			return undefined;
+		}
+		if (isOffice(a.claims.role) && actor.role !== 'secretary') {
+			json(res, 403, { error: SECRETARY_ONLY });
+			return undefined;
+		}
+		return a;
+	}
+
+	const pairingTtl = config.pairingTtlSeconds * 1000;
+
+	async function accounts(req: IncomingMessage, res: ServerResponse, parts: string[]): Promise<void> {
+		const actor = await office(req, res);
+		if (!actor) return;
+		const [userId, action, sid, sub] = parts;
+		if (!userId) {
+			if (req.method === 'GET') {
+				const list = store.accounts().filter((a) => a.claims.communityId === actor.communityId);
+				return json(res, 200, { accounts: list.map(view) });
+			}
+			if (req.method !== 'POST') return json(res, 405, { error: 'Method not allowed' });
+			const b = await body(req, res);
+			if (!b) return;
+			if (!str(b.username, 40) || !USERNAME.test(b.username)) return json(res, 400, { error: BAD_REQUEST });
+			const claims = claimsFrom(b, {
+				id: `u-${crypto.randomUUID().slice(0, 12)}`,
+				username: b.username,
+				name: '',
+				role: 'resident',
+				communityId: actor.communityId
+			});
+			if (typeof claims === 'string') return json(res, 400, { error: claims });
+			if (isOffice(claims.role) && actor.role !== 'secretary') return json(res, 403, { error: SECRETARY_ONLY });
+			if (!store.insertAccount(claims)) return json(res, 409, { error: TAKEN });
+			const pairing = store.newPairing(claims.id, actor.id, pairingTtl);
+			audit(actor, 'invite', claims.username, claims.role);
+			return json(res, 201, { account: view(store.byId(claims.id)!), pairing });
+		}
+		const a = target(res, actor, userId);
+		if (!a) return;
+		const id = a.claims.id;
+		if (req.method === 'PATCH' && !action) {
+			const b = await body(req, res);
+			if (!b) return;
+			const claims = claimsFrom(b, a.claims);
+			if (typeof claims === 'string') return json(res, 400, { error: claims });
+			if (isOffice(claims.role) && actor.role !== 'secretary') return json(res, 403, { error: SECRETARY_ONLY });
+			store.setClaims(claims);
+			// Tokens carry the claims: every earlier token stops, the devices refresh into the new ones.
+			store.supersede(id, false);
+			const closed = deps.disconnect({ userId: id }, 4401, 'token superseded');
+			const what = (c: UserClaims) => [c.role, ...(c.gridIds ?? []), ...(c.buildingIds ?? []), c.departmentId ?? ''].filter(Boolean).join(' ');
+			audit(actor, 'role', a.username, `${what(a.claims)} → ${what(claims)}`);
+			log.info('account changed', { by: actor.username, user: a.username, role: claims.role, closed });
+			return json(res, 200, { account: view(store.byId(id)!) });
+		}
+		if (req.method !== 'POST') return json(res, 405, { error: 'Method not allowed' });
+		switch (action) {
+			case 'pairing': {
+				if (store.isDisabled(id)) return json(res, 409, { error: ACCOUNT_REVOKED });
+				const pairing = store.newPairing(id, actor.id, pairingTtl);
+				audit(actor, 'pairing', a.username);
+				return json(res, 200, { pairing });
+			}
+			case 'reset': {
+				store.supersede(id, false);
+				store.revokeAllSessions(id);
+				store.setPasswordHash(a.username, NO_PASSWORD);
+				const closed = deps.disconnect({ userId: id }, 4403, 'account reset');
+				const pairing = store.newPairing(id, actor.id, pairingTtl);
+				audit(actor, 'reset', a.username);
+				log.info('account reset', { by: actor.username, user: a.username, closed });
+				return json(res, 200, { pairing });
+			}
+			case 'revoke': {
+				store.supersede(id, true);
+				store.revokeAllSessions(id);
+				store.dropPairing(id);
+				const closed = deps.disconnect({ userId: id }, 4403, 'account revoked');
+				audit(actor, 'revoke', a.username);
+				log.info('account revoked', { by: actor.username, user: a.username, closed });
+				res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+				return;
+			}
+			case 'devices': {
+				if (!sid || sub !== 'revoke') return json(res, 404, { error: 'Not found' });
+				const s = store.session(sid);
+				if (!s || s.userId !== id) return json(res, 404, { error: NO_DEVICE });
+				store.revokeSession(sid);
+				const closed = deps.disconnect({ userId: id, sid }, 4403, 'device revoked');
+				audit(actor, 'revoke-device', a.username, s.device);
+				log.info('device revoked', { by: actor.username, user: a.username, closed });
+				res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+				return;
+			}
+		}
+		json(res, 404, { error: 'Not found' });
+	}
+
+	async function auditRoute(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+		if (req.method === 'POST') {
+			const auth = await caller(req, res);
+			if (!auth) return;
+			const b = await body(req, res);
+			if (!b) return;
+			const { kind, target, reason, at } = b;
+			if (
+				(kind !== 'reveal' && kind !== 'export') ||
+				!str(target, 500) ||
+				typeof reason !== 'string' ||
+				reason.length > 1000 ||
+				typeof at !== 'number' ||
+				!Number.isFinite(at)
+			) {
+				return json(res, 400, { error: BAD_REQUEST });
+			}
+			audit(auth.user, kind, target, reason, at);
+			res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+			return;
+		}
+		if (req.method !== 'GET') return json(res, 405, { error: 'Method not allowed' });
+		const actor = await office(req, res);
+		if (!actor) return;
+		const limitRaw = url.searchParams.get('limit');
+		const beforeRaw = url.searchParams.get('before');
+		const limit = limitRaw ? Number(limitRaw) : 100;
+		const before = beforeRaw ? Number(beforeRaw) : undefined;
+		if (!Number.isInteger(limit) || limit < 1 || (before !== undefined && !Number.isInteger(before))) {
+			return json(res, 400, { error: BAD_REQUEST });
+		}
+		json(res, 200, { entries: store.auditPage(actor.communityId, Math.min(limit, 500), before) });
+	}
+
+	return {
+		store,
+		/** Answers the routes above; false for any other path. */
+		async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+			const p = url.pathname;
+			const post = req.method === 'POST';
+			if (p === '/api/login' && post) return login(req, res).then(() => true);
+			if (p === '/api/pair' && post) return pair(req, res).then(() => true);
+			if (p === '/api/refresh' && post) return refresh(req, res).then(() => true);
+			if (p === '/api/logout' && post) {
+				const auth = await caller(req, res);
+				if (!auth) return true;
+				if (auth.sid) {
+					store.revokeSession(auth.sid);
+					deps.disconnect({ userId: auth.user.id, sid: auth.sid }, 4403, 'signed out');
+				}
+				res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+				return true;
+			}
+			if (p === '/api/audit') return auditRoute(req, res, url).then(() => true);
+			if (p === '/api/accounts' || p.startsWith('/api/accounts/')) {
+				let parts: string[];
+				try {
+					parts = p.slice('/api/accounts'.length).split('/').filter(Boolean).map(decodeURIComponent);
+				} catch {
+					json(res, 400, { error: BAD_REQUEST });
+					return true;
+				}
+				await accounts(req, res, parts);
+				return true;
+			}
+			return false;
+		},
+		close: () => store.close()
+	};
+}
+
+export type Accounts = ReturnType<typeof createAccounts>;
