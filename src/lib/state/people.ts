@@ -1,5 +1,6 @@
 /** Plain views of roster documents: households and people, joined with their building, and search. */
 import * as Y from 'yjs';
+import { buildSearchIndex, searchItems } from '$lib/model/roster/search';
 import { readHousehold, readPerson, rosterDoc, type Building, type Household, type Person } from '$lib/model/schema';
 
 export interface Roster {
@@ -62,8 +63,9 @@ export interface PersonRow {
 	household: Household | undefined;
 	building: Building | undefined;
 	roomKey: string;
-	/** lower-cased name for search */
-	key: string;
+	/** for the search index */
+	name: string;
+	phone: string;
 }
 
 export function joinPeople(
@@ -81,35 +83,17 @@ export function joinPeople(
 		for (const person of persons) {
 			const household = hh.get(person.householdId);
 			const building = household ? buildingById.get(household.buildingId) : undefined;
-			rows.push({ person, household, building, roomKey: roomKey(building, household), key: person.name.toLowerCase() });
+			rows.push({ person, household, building, roomKey: roomKey(building, household), name: person.name, phone: person.phone });
 		}
 	}
 	return rows;
 }
 
-/** Normalise what people type for a room: "3号楼2单元501室", "3－2－501" → "3-2-501". */
-export function normaliseQuery(q: string): string {
-	return q
-		.trim()
-		.toLowerCase()
-		.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
-		.replace(/号楼|栋|幢|单元|室|号/g, '-')
-		.replace(/[\s\-－—–_/·、.,，。]+/g, '-')
-		.replace(/^-+|-+$/g, '');
-}
+/** Search is the roster index's (`$lib/model/roster/search`): name, pinyin, phone tail, address. */
+export { buildSearchIndex, normaliseQuery, searchItems } from '$lib/model/roster/search';
 
-/** Name contains the query; or digits: phone tail or room; or a room like 3-2-501 / 2-501. */
-export function matchPerson(row: PersonRow, query: string): boolean {
-	const q = normaliseQuery(query);
-	if (!q) return true;
-	if (/^\d+(-\d+)+$/.test(q)) return row.roomKey === q || row.roomKey.endsWith(`-${q}`);
-	if (/^\d+$/.test(q)) {
-		return row.person.phone.endsWith(q) || row.roomKey.endsWith(`-${q}`);
-	}
-	return row.key.includes(query.trim().toLowerCase());
-}
-
+/** Everyone matching `query`, best first; everyone when the query is empty. */
 export function searchPeople(rows: PersonRow[], query: string): PersonRow[] {
-	if (!normaliseQuery(query)) return rows;
-	return rows.filter((r) => matchPerson(r, query));
+	if (!query.trim()) return rows;
+	return searchItems(buildSearchIndex(rows), query);
 }
