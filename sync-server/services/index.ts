@@ -5,6 +5,7 @@
  * - intake.ts      residents' outbox → cases document under a pseudonym, and their view back
  * - open311.ts     Open311 GeoReport v2 for hotlines and other platforms
  * - figures-api.ts figures across a street's or a district's communities
+ * - council.ts     residents' topics, seconds and ratings → the council document
  *
  * They share the room watcher (watch.ts), in-process document handles (docs.ts), the territory
  * and case caches, and their own SQLite tables (store.ts).
@@ -15,6 +16,7 @@ import type { Tokens } from '../auth';
 import { log } from '../log';
 import type { Storage } from '../storage';
 import { CaseStates } from './case-states';
+import { CouncilIntake } from './council';
 import { ServiceDocs } from './docs';
 import { FiguresApi } from './figures-api';
 import { Intake } from './intake';
@@ -57,7 +59,9 @@ export function startServices(opts: {
 	const open311Docs = new ServiceDocs(rooms, 'open311');
 	const open311 = new Open311({ docs: open311Docs, storage, territory, cases, config: { apiKey: config.open311ApiKey, jurisdiction: config.open311Jurisdiction } });
 	const figures = new FiguresApi({ tokens, territory, cases });
-	const unwatch = [rooms.watch(territory), rooms.watch(cases), rooms.watch(intake)];
+	const councilDocs = new ServiceDocs(rooms, 'council');
+	const council = new CouncilIntake({ docs: councilDocs, store });
+	const unwatch = [rooms.watch(territory), rooms.watch(cases), rooms.watch(intake), rooms.watch(council)];
 	if (opts.seededReporters?.length) intake.registerSeeded(opts.seededReporters);
 	intake.sweep();
 	log.info('services started', { open311: config.open311ApiKey ? 'on' : 'off (no OPEN311_API_KEY)', jurisdiction: config.open311Jurisdiction ?? '(any)' });
@@ -68,6 +72,8 @@ export function startServices(opts: {
 		},
 		stop() {
 			intake.stop();
+			council.stop();
+			councilDocs.close();
 			unwatch.forEach((u) => u());
 			intakeDocs.close();
 			readers.close();
