@@ -73,9 +73,42 @@ describe('document names', () => {
 	it('docsFor lists well-known documents plus stored ones the user may open, never bench', () => {
 		const stored = [D.rosterOwn, D.rosterOther, D.contactOther, 'bench/x', D.otherCommunity];
 		const names = docsFor(U.resident, stored, { bench: true }).map((d) => d.name);
-		expect(names).toEqual([D.contactOwn, D.council, D.public].sort());
+		expect(names).toEqual([D.contactOwn, D.council, D.public, docName.volunteer(cid), docName.volunteerDesk(cid, 'r1')].sort());
 		const gw = docsFor(U.gridworker, stored);
 		expect(gw.find((d) => d.name === D.rosterOwn)?.mode).toBe('write');
 		expect(gw.some((d) => d.name === D.rosterOther)).toBe(false);
+	});
+});
+
+describe('volunteer documents (docs/volunteer.md)', () => {
+	const vol = docName.volunteer(cid);
+	const deskOwn = (u: UserClaims) => docName.volunteerDesk(cid, u.id);
+	const deskOther = docName.volunteerDesk(cid, 'someone-else');
+	// role → [volunteer, own desk, another's desk]
+	const rows: Array<[keyof typeof U, string, string, string]> = [
+		['secretary', 'write', 'write', 'write'],
+		['staff', 'write', 'write', 'write'],
+		['gridworker', 'read', 'write', '-'],
+		['buildinghead', 'read', 'write', '-'],
+		['resident', 'read', 'write', '-'],
+		['councilMember', 'read', 'write', '-'],
+		['department', '-', 'write', '-']
+	];
+	it.each(rows)('%s: volunteer %s, own desk %s, another desk %s', (role, v, own, other) => {
+		const u = U[role];
+		expect(accessFor(u, vol) ?? '-').toBe(v);
+		expect(accessFor(u, deskOwn(u)) ?? '-').toBe(own);
+		expect(accessFor(u, deskOther) ?? '-').toBe(other);
+		expect(accessFor(u, docName.volunteer('c2'))).toBeNull();
+		expect(accessFor(u, docName.volunteerDesk('c2', u.id))).toBeNull();
+	});
+	it('parses and refuses volunteer names', () => {
+		expect(parseDocName(deskOther)).toEqual({ kind: 'volunteerDesk', communityId: cid, userId: 'someone-else' });
+		for (const bad of ['community/c1/volunteer/x', 'community/c1/volunteer-desk', 'community/c1/volunteer-desk/a/b', 'community/c1/volunteer-desk/a.b']) expect(parseDocName(bad), bad).toBeUndefined();
+	});
+	it('everyone but departments has the volunteer document; only non-office people get a desk by default', () => {
+		expect(docsFor(U.staff, []).some((d) => d.kind === 'volunteerDesk')).toBe(false);
+		expect(docsFor(U.gridworker, []).find((d) => d.kind === 'volunteerDesk')?.name).toBe(deskOwn(U.gridworker));
+		expect(docsFor(U.department, []).some((d) => d.kind === 'volunteer' || d.kind === 'volunteerDesk')).toBe(false);
 	});
 });

@@ -15,13 +15,15 @@
  *   community/<cid>/contact/<userId>           kind `contact`  one resident's private details, shared with the office alone
  *   community/<cid>/meeting/<meetingId>        kind `meeting`  one council meeting (agenda, minutes)
  *   community/<cid>/council                    kind `council`  topics, meeting plans and notices, resolutions, 党的声音/惠民政策/通知公告 (docs/council.md)
+ *   community/<cid>/volunteer                  kind `volunteer` tasks, shifts, sign-ups, check-ins, points (volunteer names; no residents' addresses)
+ *   community/<cid>/volunteer-desk/<userId>    kind `volunteerDesk` one person's volunteer outbox and request details, shared with the office alone
  *   bench/<anything>                           kind `bench`    load tests; only when the relay runs with BENCH=1
  */
 
 export const ROLES = ['secretary', 'staff', 'gridworker', 'buildinghead', 'resident', 'department'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const DOC_KINDS = ['public', 'roster', 'cases', 'casesArchive', 'office', 'contact', 'meeting', 'council', 'bench'] as const;
+export const DOC_KINDS = ['public', 'roster', 'cases', 'casesArchive', 'office', 'contact', 'meeting', 'council', 'volunteer', 'volunteerDesk', 'bench'] as const;
 export type DocKind = (typeof DOC_KINDS)[number];
 
 export type Mode = 'read' | 'write';
@@ -76,6 +78,10 @@ export function parseDocName(name: string): ParsedDocName | undefined {
 		case 'office':
 		case 'council':
 			return p.length === 3 ? { kind: p[2], communityId } : undefined;
+		case 'volunteer':
+			return p.length === 3 ? { kind: 'volunteer', communityId } : undefined;
+		case 'volunteer-desk':
+			return p.length === 4 && isId(p[3]) ? { kind: 'volunteerDesk', communityId, userId: p[3] } : undefined;
 		case 'roster':
 			return p.length === 5 && isId(p[3]) && isId(p[4])
 				? { kind: 'roster', communityId, gridId: p[3], buildingId: p[4] }
@@ -99,7 +105,9 @@ export const docName = {
 	roster: (cid: string, gridId: string, buildingId: string) => `community/${cid}/roster/${gridId}/${buildingId}`,
 	contact: (cid: string, userId: string) => `community/${cid}/contact/${userId}`,
 	meeting: (cid: string, meetingId: string) => `community/${cid}/meeting/${meetingId}`,
-	council: (cid: string) => `community/${cid}/council`
+	council: (cid: string) => `community/${cid}/council`,
+	volunteer: (cid: string) => `community/${cid}/volunteer`,
+	volunteerDesk: (cid: string, userId: string) => `community/${cid}/volunteer-desk/${userId}`
 };
 
 export interface AccessOptions {
@@ -146,6 +154,12 @@ export function accessFor(user: UserClaims, name: string, opts: AccessOptions = 
 			// propose and second through their contact document (sync-server/services/council.ts).
 			if (user.role === 'department') return null;
 			return office || user.council === true ? 'write' : 'read';
+		case 'volunteer':
+			// Only the office and the relay write: a person's own actions go through their desk (docs/volunteer.md).
+			if (user.role === 'department') return null;
+			return office ? 'write' : 'read';
+		case 'volunteerDesk':
+			return office || user.id === doc.userId ? 'write' : null;
 	}
 	return null;
 }
@@ -156,6 +170,8 @@ export function wellKnownDocs(user: UserClaims): string[] {
 	const names = [docName.public(cid), docName.cases(cid), docName.office(cid)];
 	if (user.role === 'resident') names.push(docName.contact(cid, user.id));
 	if (user.role !== 'department') names.push(docName.council(cid));
+	if (user.role !== 'department') names.push(docName.volunteer(cid));
+	if (!OFFICE.includes(user.role) && user.role !== 'department') names.push(docName.volunteerDesk(cid, user.id));
 	return names;
 }
 
