@@ -373,8 +373,8 @@ describe('rights, checked at replay', () => {
 		const st = stateOf(at('inProgress').events);
 		const now = T0 + 3_600_000;
 		const of = (who: Who) => allowedActions(st, who, now);
-		expect(of(GW)).toEqual(['progress', 'requestExtension', 'sendBack', 'escalate', 'resolve', 'close']);
-		expect(of(STAFF)).toEqual(['dispatch', 'escalate', 'close', 'withdraw', 'urge', 'mergeInto']);
+		expect(of(GW)).toEqual(['addCoHandler', 'progress', 'requestExtension', 'sendBack', 'escalate', 'resolve', 'close']);
+		expect(of(STAFF)).toEqual(['dispatch', 'addCoHandler', 'escalate', 'close', 'withdraw', 'urge', 'mergeInto']);
 		expect(of(REPORTER)).toEqual(['withdraw']);
 		expect(of(OTHER_RESIDENT)).toEqual([]);
 		expect(of(DEPT)).toEqual([]);
@@ -382,6 +382,95 @@ describe('rights, checked at replay', () => {
 		expect(allowedActions(resolved, REPORTER, now)).toEqual(['evaluate']);
 		expect(allowedActions(resolved, STAFF, now)).toEqual(['evaluate', 'reopen']);
 		expect(allowedActions(resolved, STAFF, now + 8 * 86_400_000)).toEqual(['evaluate', 'reopen', 'archive']);
+	});
+});
+
+describe('co-handlers (协办): their own events, no re-dispatch', () => {
+	const types = (s: CaseState) => s.timeline.map((t) => [t.type, t.outcome, t.reason]);
+
+	it('adding a co-handler keeps the handler, the status, the take and the deadline; the co-handler may then write progress', () => {
+		const s = at('inProgress');
+		const before = stateOf(s.events);
+		s.act('addCoHandler', STAFF, { handler: 'department:dept-city', note: '请城管协助' });
+		const st = stateOf(s.events);
+		expect(st).toMatchObject({ status: 'inProgress', handler: 'grid:g1', coHandlers: ['department:dept-city'], takenAt: before.takenAt, handlers: before.handlers });
+		expect(st.deadlines).toEqual(before.deadlines);
+		s.act('progress', DEPT, { note: '已到场协助' });
+		expect(lastEntry(stateOf(s.events))).toMatchObject({ type: 'progress', outcome: 'applied', as: 'department:dept-city' });
+		// and may not resolve, take or send back: they help, the handler answers for the case
+		for (const type of ['resolve', 'sendBack'] as const) {
+			const t = at('inProgress');
+			t.act('addCoHandler', STAFF, { handler: 'department:dept-city' });
+			t.act(type, DEPT, { note: 'x', reason: 'x' });
+			expect(lastEntry(stateOf(t.events))).toMatchObject({ outcome: 'rejected', reason: 'notHandler' });
+		}
+	});
+
+	it('the handler may ask for help; a level centre holding the case may add; others may not', () => {
+		const s = at('inProgress');
+		s.act('addCoHandler', GW, { handler: 'department:dept-water' });
+		expect(stateOf(s.events).coHandlers).toEqual(['department:dept-water']);
+		for (const who of [DEPT, BH, REPORTER, OTHER_RESIDENT]) {
+			const t = at('inProgress');
+			t.act('addCoHandler', who, { handler: 'department:dept-city' });
+			expect(lastEntry(stateOf(t.events)).outcome).toBe('rejected');
+			expect(stateOf(t.events).coHandlers).toEqual([]);
+		}
+		const e = at('inProgress');
+		e.act('escalate', GW, { reason: '需街道协调' });
+		e.act('addCoHandler', STREET, { handler: 'department:dept-city', as: 'level:street' });
+		expect(stateOf(e.events)).toMatchObject({ status: 'dispatched', coHandlers: ['department:dept-city'] });
+	});
+
+	it('removing one; adding twice or removing one not there changes nothing; the handler itself or junk is bad data', () => {
+		const s = at('dispatched');
+		s.act('addCoHandler', STAFF, { handler: 'department:dept-city' });
+		s.act('addCoHandler', SECRETARY, { handler: 'department:dept-city' });
+		expect(stateOf(s.events).coHandlers).toEqual(['department:dept-city']);
+		s.act('addCoHandler', STAFF, { handler: 'grid:g1' });
+		s.act('addCoHandler', STAFF, { handler: 'nobody' });
+		s.act('removeCoHandler', STAFF, { handler: 'department:dept-city' });
+		s.act('removeCoHandler', STAFF, { handler: 'department:dept-city' });
+		const st = stateOf(s.events);
+		expect(st.coHandlers).toEqual([]);
+		expect(st.status).toBe('dispatched');
+		expect(types(st).slice(-6)).toEqual([
+			['addCoHandler', 'applied', undefined],
+			['addCoHandler', 'applied', undefined],
+			['addCoHandler', 'rejected', 'badData'],
+			['addCoHandler', 'rejected', 'badData'],
+			['removeCoHandler', 'applied', undefined],
+			['removeCoHandler', 'applied', undefined]
+		]);
+	});
+
+	it('only while the case is with a handler; removeCoHandler is offered only when there is one', () => {
+		for (const stage of ['submitted', 'accepted', 'resolved', 'closed'] as const) {
+			const s = at(stage);
+			s.act('addCoHandler', STAFF, { handler: 'department:dept-city' });
+			expect(lastEntry(stateOf(s.events))).toMatchObject({ outcome: 'rejected', reason: 'badState' });
+		}
+		const s = at('dispatched');
+		expect(allowedActions(stateOf(s.events), STAFF, T0)).not.toContain('removeCoHandler');
+		s.act('addCoHandler', STAFF, { handler: 'department:dept-city' });
+		expect(allowedActions(stateOf(s.events), STAFF, T0)).toContain('removeCoHandler');
+	});
+
+	it('a re-dispatch sets the co-handlers anew; two devices adding different co-handlers apart keep both, in any order', () => {
+		const s = at('dispatched');
+		s.act('addCoHandler', STAFF, { handler: 'department:dept-city' });
+		s.act('dispatch', STAFF, { to: 'department:dept-housing' });
+		expect(stateOf(s.events).coHandlers).toEqual([]);
+		const a = at('dispatched');
+		const head = a.events[a.events.length - 1].id;
+		a.act('addCoHandler', STAFF, { handler: 'department:dept-city' }, { prev: head });
+		a.act('addCoHandler', SECRETARY, { handler: 'department:dept-water' }, { prev: head });
+		const fwd = stateOf(a.events);
+		const r = new Replayer(caseReducer, initCaseState);
+		for (const e of [...a.events].reverse()) r.add([e]);
+		expect(r.get('c1')!.state).toEqual(fwd);
+		expect([...fwd.coHandlers].sort()).toEqual(['department:dept-city', 'department:dept-water']);
+		expect(fwd.conflicts).toEqual([]);
 	});
 });
 

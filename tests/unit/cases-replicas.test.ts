@@ -33,8 +33,8 @@ const CASES = ['c0', 'c1', 'c2'];
 const NEXT: Record<CaseState['status'], CaseEventType[]> = {
 	submitted: ['accept', 'dispatch'],
 	accepted: ['dispatch'],
-	dispatched: ['take', 'progress', 'resolve', 'sendBack'],
-	inProgress: ['resolve', 'progress', 'requestExtension', 'sendBack', 'escalate'],
+	dispatched: ['take', 'progress', 'resolve', 'sendBack', 'addCoHandler'],
+	inProgress: ['resolve', 'progress', 'requestExtension', 'sendBack', 'escalate', 'addCoHandler', 'removeCoHandler'],
 	reworking: ['take', 'resolve'],
 	resolved: ['evaluate'],
 	evaluated: ['archive', 'reopen'],
@@ -80,6 +80,9 @@ function dataFor(type: CaseEventType, who: Who, view: CaseState | undefined, cas
 			return v % 9 === 0 ? {} : { reason: '原因', ...(type === 'escalate' && v % 3 === 0 ? { unitId: 'nanhu' } : {}) };
 		case 'dispatch':
 			return { to: pick(TARGETS), ...(v % 5 === 0 ? { coHandlers: ['department:dept-city'] } : {}), ...(who.actor === 'street-1' ? { as: 'level:street:nanhu' } : {}) };
+		case 'addCoHandler':
+		case 'removeCoHandler':
+			return { handler: pick(['department:dept-city', 'department:dept-water', 'grid:g2']), ...(who.actor === 'street-1' ? { as: 'level:street:nanhu' } : {}) };
 		case 'take':
 			return who.actor === 'street-1' ? { as: 'level:street:nanhu' } : {};
 		case 'progress':
@@ -126,6 +129,9 @@ function checkInvariants(s: CaseState, events: readonly DomainEvent[]): void {
 		expect(ids.has(c.winner) && ids.has(c.loser)).toBe(true);
 		if (c.settled) expect(s.timeline.find((t) => t.id === c.settled!.event)?.outcome).toBe('applied');
 	}
+	// co-handlers: never the handler, never twice
+	expect(new Set(s.coHandlers).size).toBe(s.coHandlers.length);
+	if (s.status === 'dispatched' || s.status === 'inProgress' || s.status === 'reworking') expect(s.coHandlers).not.toContain(s.handler);
 	for (const o of s.overruled) expect(s.timeline.find((t) => t.id === o.event)?.outcome).toBe('overruled');
 }
 

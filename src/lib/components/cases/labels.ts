@@ -13,6 +13,7 @@ import {
 	CONFLICT_NAMES,
 	DEPARTMENTS,
 	LEVEL_NAMES,
+	levelUnitName,
 	RATING_NAMES,
 	REJECT_REASONS,
 	STATUS_NAMES,
@@ -58,7 +59,8 @@ export function handlerName(key: string | undefined, territory?: Territory): str
 	if (kind === 'level') {
 		if (id === 'community') return t('cases.communityOffice');
 		const name = named(LEVEL_NAMES[id as Level], id);
-		return unit && id === 'street' && territory?.community?.street ? t('cases.levelCentreNamed', { name: territory.community.street }) : t('cases.levelCentre', { level: name });
+		const unitName = levelUnitName(territory?.community, key);
+		return unitName ? t('cases.levelCentreNamed', { name: unitName }) : t('cases.levelCentre', { level: name });
 	}
 	return key;
 }

@@ -19,6 +19,7 @@ import { addDuration, addWorkHours, dayOf, dayStart, DEFAULT_CALENDAR, fromBeiji
 import { offset } from './distance';
 import { CaseScript, type Who } from './script';
 import { CATEGORIES, type CategoryDef, type Channel, type HandlerKey } from './types';
+import { levelCentre } from './units';
 
 export const DEMO_CASES_END = fromBeijing('2026-11-01 00:00');
 const YEAR_MS = 365 * 86_400_000;
@@ -32,7 +33,8 @@ export interface DemoCaseActors {
 	gridWorkers: Map<string, string>;
 	/** department id → the department user who acts for it */
 	departments: Map<string, string>;
-	street: { actor: string; key: HandlerKey };
+	/** the street centre's person; its handler key is derived from the community's record (units.ts), `key` is ignored */
+	street: { actor: string; key?: HandlerKey };
 	/** the demo resident's pseudonymous reporter id, if they live in this community */
 	resident?: string;
 }
@@ -153,6 +155,9 @@ export function caseHistory(community: DemoCommunity, r: Rng, o: HistoryOptions)
 	const end = o.end ?? DEMO_CASES_END;
 	const start = end - YEAR_MS;
 	const { actors } = o;
+	// the street's command centre, derived from the community's public record (units.ts), as the app does
+	const streetKey = levelCentre(community.info, 'street');
+	const streetUnit = streetKey.split(':')[2];
 	const office: Who[] = [
 		{ actor: actors.secretary, role: 'secretary' },
 		{ actor: actors.staff, role: 'staff' }
@@ -191,7 +196,11 @@ export function caseHistory(community: DemoCommunity, r: Rng, o: HistoryOptions)
 		const resident: Who = { actor: reporterId, role: 'resident' };
 		const desk = r.pick(office);
 		const description = r.pick(TEMPLATES[cat.code] ?? TEMPLATES.other).replace('{b}', building.name);
-		const photos = channel === 'report' || channel === 'patrol' ? Array.from({ length: r.chance(0.6) ? r.int(1, 3) : 0 }, () => ({ hash: hex(r, 64), type: 'image/jpeg', size: r.int(80_000, 400_000) })) : [];
+		// The demo has no photo files, so its cases carry no photo references (a hash with no file
+		// behind it would show as a broken image). The draws stay, so the rest of the history is
+		// the same as before.
+		if (channel === 'report' || channel === 'patrol') Array.from({ length: r.chance(0.6) ? r.int(1, 3) : 0 }, () => [hex(r, 64), r.int(80_000, 400_000)]);
+		const photos: never[] = [];
 		const submit = {
 			category: cat.code,
 			location,
@@ -275,10 +284,10 @@ export function caseHistory(community: DemoCommunity, r: Rng, o: HistoryOptions)
 		// beyond the community: up to the street, which dispatches to a department
 		if (r.chance(0.025)) {
 			t = nextWorking(t + r.int(30, 240) * MIN);
-			s.act('escalate', handlerWho(handler), { reason: '需要街道协调多部门处置', unitId: actors.street.key.split(':')[2] }, { at: t });
+			s.act('escalate', handlerWho(handler), { reason: '需要街道协调多部门处置', ...(streetUnit ? { unitId: streetUnit } : {}) }, { at: t });
 			t = nextWorking(t + r.int(20, 180) * MIN);
 			handler = cat.handler?.startsWith('department:') ? cat.handler : 'department:dept-city';
-			s.act('dispatch', handlerWho(actors.street.key), { to: handler, as: actors.street.key }, { at: t, node: 'nanhu-street' });
+			s.act('dispatch', handlerWho(streetKey), { to: handler, as: streetKey }, { at: t, node: 'nanhu-street' });
 		}
 		const hw = handlerWho(handler);
 		const phone = `${hw.actor}-ph`;

@@ -12,3 +12,4 @@ export * from './archive';
 export * from './script';
 export * from './resident';
 export * from './open311';
+export * from './units';

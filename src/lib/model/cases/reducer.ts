@@ -100,6 +100,8 @@ export const FROM: Record<CaseEventType, readonly Status[]> = {
 	accept: ['submitted'],
 	reject: ['submitted'],
 	dispatch: ['submitted', 'accepted', 'dispatched', 'inProgress', 'reworking'],
+	addCoHandler: ['dispatched', 'inProgress', 'reworking'],
+	removeCoHandler: ['dispatched', 'inProgress', 'reworking'],
 	take: ['dispatched', 'inProgress', 'reworking'],
 	progress: ['dispatched', 'inProgress', 'reworking'],
 	requestExtension: ['dispatched', 'inProgress', 'reworking'],
@@ -176,6 +178,11 @@ export function rightProblem(s: CaseState, type: CaseEventType, who: Acting, cha
 		case 'escalate':
 			if (isOffice(who.role) || actingHandler(s, who, [s.handler])) return undefined;
 			return handlerRole(who.role) ? 'notHandler' : 'noRight';
+		case 'addCoHandler':
+		case 'removeCoHandler':
+			// the office or the level centre holding the case, or the handler asking for help
+			if (isDispatcher(s, who) || actingHandler(s, who, [s.handler])) return undefined;
+			return handlerRole(who.role) ? 'notHandler' : 'noRight';
 		case 'close':
 			if (isDispatcher(s, who) || actingHandler(s, who, [s.handler])) return undefined;
 			return handlerRole(who.role) ? 'notHandler' : 'noRight';
@@ -198,6 +205,7 @@ export function allowedActions(s: CaseState, who: Acting, now: number, cfg: Case
 		if (rightProblem(s, type, who)) continue;
 		if (type === 'settle' && !s.conflicts.some((c) => !c.settled)) continue;
 		if ((type === 'grantExtension' || type === 'refuseExtension') && !s.extensions.some((x) => !x.answer)) continue;
+		if (type === 'removeCoHandler' && s.coHandlers.length === 0) continue;
 		if (type === 'requestExtension' && s.extensions.some((x) => !x.answer)) continue;
 		if (type === 'escalate' && !nextLevel(s.level)) continue;
 		if (type === 'archive' && s.status === 'resolved' && now < addDuration(s.resolvedAt ?? 0, cfg.evaluationWindow, cfg.calendar)) continue;
@@ -399,6 +407,20 @@ function effect(s: CaseState, type: CaseEventType, c: Ctx): CaseState | RejectCo
 			n.handlers = [...s.handlers, to];
 			n.firstDispatchedAt = s.firstDispatchedAt ?? at;
 			if (isTime(d.completionDue)) n.deadlines = deadlines(n.deadlines.responseDue, d.completionDue, n.deadlines.completionFrom);
+			return n;
+		}
+		case 'addCoHandler':
+		case 'removeCoHandler': {
+			// neither re-dispatches nor moves the status; adding one already there (or removing one
+			// not there) applies without change, so two devices doing the same while apart agree
+			const h = d.handler;
+			if (!isHandlerKey(h) || h === s.handler) return 'badData';
+			if (d.note !== undefined && text(d.note) === undefined) return 'badData';
+			const has = s.coHandlers.includes(h);
+			if (type === 'addCoHandler' && !has) {
+				if (s.coHandlers.length >= 10) return 'badData';
+				n.coHandlers = [...s.coHandlers, h];
+			} else if (type === 'removeCoHandler' && has) n.coHandlers = s.coHandlers.filter((k) => k !== h);
 			return n;
 		}
 		case 'take':
@@ -733,6 +755,9 @@ function actingAs(s: CaseState, type: CaseEventType, who: Acting): HandlerKey | 
 		case 'grantExtension':
 		case 'refuseExtension':
 			return isOffice(who.role) ? undefined : actingHandler(s, who, [s.levelOwner]);
+		case 'addCoHandler':
+		case 'removeCoHandler':
+			return isOffice(who.role) ? undefined : (actingHandler(s, who, [s.handler]) ?? actingHandler(s, who, [s.levelOwner]));
 		default:
 			return undefined;
 	}

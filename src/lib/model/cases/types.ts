@@ -263,6 +263,14 @@ export interface DispatchData {
 	as?: HandlerKey;
 }
 
+/** addCoHandler / removeCoHandler (协办): a unit that helps the handler, without re-dispatching. */
+export interface CoHandlerData {
+	handler: HandlerKey;
+	note?: string;
+	/** the handler key the actor acts for (the current handler, or a level centre) */
+	as?: HandlerKey;
+}
+
 /** What a handler's action may carry: which handler the actor acts for. */
 export interface ActingData {
 	as?: HandlerKey;
@@ -331,6 +339,8 @@ export const CASE_EVENT_TYPES = [
 	'accept',
 	'reject',
 	'dispatch',
+	'addCoHandler',
+	'removeCoHandler',
 	'take',
 	'progress',
 	'requestExtension',
