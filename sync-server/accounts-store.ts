@@ -222,6 +222,14 @@ export class AccountsStore {
 		return { session: toSession({ ...row, last_seen: now, expires_at: now + ttlMs }), refreshToken: `${sid}.${next}` };
 	}
 
+	/** Is this the current refresh token of a session that was revoked (or of a revoked account)? */
+	revokedRefresh(refreshToken: string): boolean {
+		const dot = refreshToken.indexOf('.');
+		const row = dot > 0 ? this.#q.session.get(refreshToken.slice(0, dot)) : undefined;
+		if (!row || row.refresh_hash !== sha256(refreshToken.slice(dot + 1))) return false;
+		return row.revoked_at !== null || this.isDisabled(row.user_id);
+	}
+
 	session(sid: string): DeviceSession | undefined {
 		const r = this.#q.session.get(sid);
 		return r && toSession(r);

@@ -192,6 +192,8 @@ export function createAccounts(deps: AccountsDeps) {
 		const next = store.rotate(b.refreshToken, refreshMs);
 		const account = next && store.byId(next.session.userId);
 		if (!next || !account || store.isDisabled(account.claims.id)) {
+			// A revoked device learns it, and removes its local copies (docs/security.md).
+			if (store.revokedRefresh(b.refreshToken)) return json(res, 401, { error: ACCOUNT_REVOKED, revoked: true });
 			ipFailures.hit(ip(req));
 			return json(res, 401, { error: NOT_SIGNED_IN });
 		}

@@ -1,26 +1,50 @@
 /**
  * Who is signed in on this device, and their Workspace. A saved session starts the app at once,
  * offline too: local data first, the relay is asked about new documents in the background.
+ *
+ * Tokens are short (docs/security.md): the session trades its refresh token for a new pair
+ * before the access token expires, and whenever the relay closes the socket for a token reason
+ * (expired, or superseded by a role change). A refresh that the relay answers with "revoked"
+ * removes every local copy of this person's documents and signs out; documents the person may no
+ * longer read are removed at every refresh.
  */
 import { closeBlobStores } from '$lib/attachments/store';
+import type { DocKind } from '$lib/model/catalogue';
 import {
 	LoginError,
 	Workspace,
 	clearSession,
 	loadSession,
 	login as loginRequest,
+	logoutRemote,
+	pair as pairRequest,
+	pruneLocal,
 	refreshDocs,
 	saveSession,
 	type Session
 } from '$lib/sync';
 import { WorkspaceState } from './workspace.svelte';
 
+/** Kinds holding personal or office data: removed from the device when the person signs out. */
+export const PRIVATE_KINDS: ReadonlySet<DocKind> = new Set<DocKind>(['roster', 'contact', 'office']);
+
+/** Refresh this long before the access token expires. */
+const EARLY_MS = 60_000;
+/** At most one refresh caused by a refused socket per this long. */
+const RETRY_MS = 10_000;
+
 class SessionState {
 	#session = $state.raw<Session | undefined>(undefined);
 	#ws = $state.raw<WorkspaceState | undefined>(undefined);
 	/** the relay said the token is no longer valid; local work goes on */
 	#expired = $state(false);
+	/** the relay revoked this device or account; its local copies were removed */
+	#revoked = $state(false);
 	#started = false;
+	#timer: ReturnType<typeof setTimeout> | undefined;
+	#refreshing: Promise<void> | undefined;
+	#lastDeniedRefresh = 0;
+	#unsubMux: (() => void) | undefined;
 
 	get session(): Session | undefined {
 		return this.#session;
@@ -38,6 +62,10 @@ class SessionState {
 		return this.#expired;
 	}
 
+	get revoked(): boolean {
+		return this.#revoked;
+	}
+
 	/** Called once in the browser: resume the saved session, if any. */
 	start(): void {
 		if (this.#started) return;
@@ -47,16 +75,38 @@ class SessionState {
 	}
 
 	async login(username: string, password: string): Promise<void> {
-		const s = await loginRequest(username, password);
+		await this.#begin(await loginRequest(username, password));
+	}
+
+	/** Pair this device with the office's one-time code. */
+	async pair(code: string, password?: string): Promise<void> {
+		await this.#begin(await pairRequest(code, password));
+	}
+
+	async #begin(s: Session): Promise<void> {
 		saveSession(s);
+		this.#revoked = false;
 		await this.#close();
 		this.#open(s, false);
 	}
 
+	/**
+	 * Sign out: the relay revokes this device's session, and the person's private documents
+	 * (roster, contact, office) leave the device; shared documents stay for the next person.
+	 */
 	async logout(): Promise<void> {
+		const s = this.#session;
+		const ws = this.#ws?.workspace;
 		clearSession();
+		this.#stopTimers();
+		if (s) void logoutRemote(s);
+		if (ws) await ws.removeWhere((d) => PRIVATE_KINDS.has(d.ref.kind));
 		await closeBlobStores();
 		await this.#close();
+		if (s) {
+			const keep = new Set(s.docs.filter((d) => !PRIVATE_KINDS.has(d.kind)).map((d) => d.name));
+			await pruneLocal(s.user.id, keep);
+		}
 		this.#session = undefined;
 		this.#expired = false;
 	}
@@ -64,32 +114,87 @@ class SessionState {
 	#open(s: Session, refresh = true): void {
 		this.#session = s;
 		this.#expired = false;
-		this.#ws = new WorkspaceState(new Workspace(s));
-		if (refresh) void this.#refresh(s);
+		const ws = new Workspace(s);
+		this.#ws = new WorkspaceState(ws);
+		// The relay closed the socket for a token reason (4401 expired or superseded, 4403 revoked).
+		this.#unsubMux = ws.mux.onChange(() => {
+			if (!ws.mux.denied || Date.now() - this.#lastDeniedRefresh < RETRY_MS) return;
+			this.#lastDeniedRefresh = Date.now();
+			void this.refresh();
+		});
+		if (refresh) void this.refresh();
+		else this.#schedule(s);
 	}
 
 	async #close(): Promise<void> {
+		this.#stopTimers();
 		const ws = this.#ws;
 		this.#ws = undefined;
 		if (ws) await ws.workspace.close();
 	}
 
-	/** Learn about documents added since the session was saved (a new building, changed rights). */
-	async #refresh(s: Session): Promise<void> {
-		if (typeof navigator !== 'undefined' && navigator.onLine === false) return;
+	#stopTimers(): void {
+		clearTimeout(this.#timer);
+		this.#unsubMux?.();
+		this.#unsubMux = undefined;
+	}
+
+	#schedule(s: Session): void {
+		clearTimeout(this.#timer);
+		if (!s.expiresAt || !s.refreshToken) return;
+		const ms = Math.max(5_000, s.expiresAt - Date.now() - EARLY_MS);
+		this.#timer = setTimeout(() => void this.refresh(), Math.min(ms, 2 ** 31 - 1));
+	}
+
+	/** A fresh token pair and document list; one at a time. */
+	refresh(): Promise<void> {
+		this.#refreshing ??= this.#refresh().finally(() => (this.#refreshing = undefined));
+		return this.#refreshing;
+	}
+
+	async #refresh(): Promise<void> {
+		const s = this.#session;
+		if (!s) return;
+		if (typeof navigator !== 'undefined' && navigator.onLine === false) {
+			this.#timer = setTimeout(() => void this.refresh(), 30_000);
+			return;
+		}
 		try {
 			const next = await refreshDocs(s);
 			if (this.#session !== s) return;
 			saveSession(next);
 			this.#session = next;
+			this.#expired = false;
 			const ws = this.#ws?.workspace;
 			if (ws) {
-				if (next.token !== s.token) ws.setToken(next.token);
+				// Rights taken away: those documents leave the device.
+				const now = new Set(next.docs.map((d) => d.name));
+				await Promise.all([...ws.docs.keys()].filter((n) => !now.has(n)).map((n) => ws.remove(n)));
+				await pruneLocal(next.user.id, now);
 				for (const ref of next.docs) ws.ensure(ref);
+				ws.setToken(next.token);
 			}
+			this.#schedule(next);
 		} catch (e) {
-			if (e instanceof LoginError && (e.status === 401 || e.status === 403)) this.#expired = true;
+			if (!(e instanceof LoginError)) return;
+			if (e.revoked) return this.#wipe(s);
+			if (e.status === 401 || e.status === 403) this.#expired = true;
+			else this.#timer = setTimeout(() => void this.refresh(), 30_000);
 		}
+	}
+
+	/** The relay revoked this device or account: remove every local copy and sign out. */
+	async #wipe(s: Session): Promise<void> {
+		const ws = this.#ws?.workspace;
+		clearSession();
+		this.#stopTimers();
+		this.#ws = undefined;
+		if (ws) await ws.clearLocal();
+		await closeBlobStores();
+		await pruneLocal(s.user.id, new Set());
+		this.#session = undefined;
+		this.#expired = false;
+		this.#revoked = true;
 	}
 }
 

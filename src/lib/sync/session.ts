@@ -5,7 +5,12 @@
 import type { DocRef, UserClaims } from '$lib/model/catalogue';
 
 export interface Session {
+	/** the short access token (docs/security.md) */
 	token: string;
+	/** trades for the next token pair at /api/refresh; absent in sessions saved before it existed */
+	refreshToken?: string;
+	/** when `token` expires, ms since the epoch */
+	expiresAt?: number;
 	user: UserClaims;
 	docs: DocRef[];
 	savedAt: number;
@@ -14,7 +19,9 @@ export interface Session {
 export class LoginError extends Error {
 	constructor(
 		message: string,
-		readonly status: number
+		readonly status: number,
+		/** the relay revoked this device or account: its local copies must go */
+		readonly revoked = false
 	) {
 		super(message);
 		this.name = 'LoginError';
@@ -31,23 +38,52 @@ async function json(res: Response): Promise<Record<string, unknown>> {
 	}
 }
 
-export async function login(username: string, password: string, base = ''): Promise<Session> {
+/** A short name of this device for the office's device list. */
+export function deviceName(): string {
+	if (typeof navigator === 'undefined') return '?';
+	const ua = navigator.userAgent;
+	const os = /Android|iPhone|iPad|Windows|Mac OS|Linux|HarmonyOS/.exec(ua)?.[0] ?? '';
+	const browser = /MicroMessenger|Edg|Chrome|Firefox|Safari/.exec(ua)?.[0] ?? '';
+	return [os, browser].filter(Boolean).join(' · ') || ua.slice(0, 60);
+}
+
+/** POST JSON; answers the body of a 2xx, else throws LoginError with the relay's message. */
+async function postJson(path: string, payload: unknown, base: string, fallback: string): Promise<Record<string, unknown>> {
 	let res: Response;
 	try {
-		res = await fetch(`${base}/api/login`, {
+		res = await fetch(`${base}${path}`, {
 			method: 'POST',
 			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({ username, password })
+			body: JSON.stringify(payload)
 		});
 	} catch {
 		throw new LoginError('无法连接服务器，请检查网络 / Cannot reach the server, check the network', 0);
 	}
 	const body = await json(res);
-	if (!res.ok) {
-		throw new LoginError(String(body.error ?? `登录失败 (${res.status}) / Sign-in failed`), res.status);
-	}
-	const token = String(body.token);
-	return fetchMe(token, base);
+	if (!res.ok) throw new LoginError(String(body.error ?? `${fallback} (${res.status})`), res.status, body.revoked === true);
+	return body;
+}
+
+/** A granted token pair, completed with the documents the user may open. */
+async function granted(body: Record<string, unknown>, base: string): Promise<Session> {
+	const s = await fetchMe(String(body.token), base);
+	return { ...s, refreshToken: String(body.refreshToken), expiresAt: Number(body.expiresAt) };
+}
+
+export async function login(username: string, password: string, base = ''): Promise<Session> {
+	const body = await postJson('/api/login', { username, password, device: deviceName() }, base, '登录失败 / Sign-in failed');
+	return granted(body, base);
+}
+
+/** Pair this device with the one-time code the office gave (and optionally set a password). */
+export async function pair(code: string, password?: string, base = ''): Promise<Session> {
+	const body = await postJson(
+		'/api/pair',
+		{ code, device: deviceName(), ...(password ? { password } : {}) },
+		base,
+		'配对失败 / Pairing failed'
+	);
+	return granted(body, base);
 }
 
 export async function fetchMe(token: string, base = ''): Promise<Session> {
@@ -57,9 +93,23 @@ export async function fetchMe(token: string, base = ''): Promise<Session> {
 	return { token, user: body.user as UserClaims, docs: body.docs as DocRef[], savedAt: Date.now() };
 }
 
-/** Ask the relay again which documents the user may open (new buildings, changed rights). */
-export function refreshDocs(session: Session, base = ''): Promise<Session> {
-	return fetchMe(session.token, base);
+/**
+ * A fresh token pair and the documents the user may open now (new buildings, changed rights).
+ * With a refresh token the old one is spent; a session saved before refresh tokens asks /api/me.
+ */
+export async function refreshDocs(session: Session, base = ''): Promise<Session> {
+	if (!session.refreshToken) return { ...session, ...(await fetchMe(session.token, base)) };
+	const body = await postJson('/api/refresh', { refreshToken: session.refreshToken }, base, '会话失效 / Session expired');
+	return granted(body, base);
+}
+
+/** Tell the relay this device signs out (its session is revoked); offline, nothing happens. */
+export async function logoutRemote(session: Session, base = ''): Promise<void> {
+	try {
+		await fetch(`${base}/api/logout`, { method: 'POST', headers: { authorization: `Bearer ${session.token}` } });
+	} catch {
+		// offline: the refresh token stays on the relay until it expires; this device forgets it
+	}
 }
 
 export function loadSession(): Session | undefined {

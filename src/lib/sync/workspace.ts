@@ -4,7 +4,7 @@
 import type { DocRef } from '$lib/model/catalogue';
 import type { Session } from './session';
 import { MuxSocket } from './mux';
-import { SyncedDoc, type DocStatus, type SyncState } from './synced-doc';
+import { SyncedDoc, localName, type DocStatus, type SyncState } from './synced-doc';
 
 export interface WorkspaceStatus {
 	state: SyncState;
@@ -61,9 +61,24 @@ export class Workspace {
 		return d;
 	}
 
-	/** A refreshed token is used from the next connection on. */
+	/** A refreshed token is used from the next connection on; a socket the relay refused reconnects. */
 	setToken(token: string): void {
 		this.mux.token = token;
+		if (this.mux.denied) this.mux.connect();
+	}
+
+	/** The relay no longer lets this person read `name`: close it and remove its local copy. */
+	async remove(name: string): Promise<void> {
+		const d = this.docs.get(name);
+		if (!d) return;
+		this.docs.delete(name);
+		await d.clearLocal();
+		this.#emit();
+	}
+
+	/** Remove the local copies of the documents `drop` picks (sign-out on a shared device). */
+	async removeWhere(drop: (d: SyncedDoc) => boolean): Promise<void> {
+		await Promise.all([...this.docs.values()].filter(drop).map((d) => this.remove(d.ref.name)));
 	}
 
 	get status(): WorkspaceStatus {
@@ -120,4 +135,25 @@ export class Workspace {
 		this.docs.clear();
 		this.mux.disconnect();
 	}
+}
+
+/**
+ * Delete this person's IndexedDB copies of documents not in `keep` (rights taken away while the
+ * app was closed, or every document when `keep` is empty). Needs `indexedDB.databases()`;
+ * where a browser lacks it, only the open documents are removed (Workspace.remove).
+ */
+export async function pruneLocal(userId: string, keep: ReadonlySet<string>): Promise<string[]> {
+	if (typeof indexedDB === 'undefined' || typeof indexedDB.databases !== 'function') return [];
+	const prefix = localName(userId, '');
+	const gone: string[] = [];
+	for (const db of await indexedDB.databases()) {
+		const name = db.name;
+		if (!name?.startsWith(prefix) || keep.has(name.slice(prefix.length))) continue;
+		gone.push(name.slice(prefix.length));
+		await new Promise<void>((resolve) => {
+			const r = indexedDB.deleteDatabase(name);
+			r.onsuccess = r.onerror = r.onblocked = () => resolve();
+		});
+	}
+	return gone;
 }
