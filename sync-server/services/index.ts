@@ -5,6 +5,7 @@
  * - intake.ts      residents' outbox → cases document under a pseudonym, and their view back
  * - open311.ts     Open311 GeoReport v2 for hotlines and other platforms
  * - figures-api.ts figures across a street's or a district's communities
+ * - archive.ts     the yearly case archive: daily at 03:00 Beijing, or POST /api/cases/archive
  * - council.ts     residents' topics, seconds and ratings → the council document
  *
  * They share the room watcher (watch.ts), in-process document handles (docs.ts), the territory
@@ -15,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Tokens } from '../auth';
 import { log } from '../log';
 import type { Storage } from '../storage';
+import { archiverEnv, CaseArchiver } from './archive';
 import { CaseStates } from './case-states';
 import { CouncilIntake } from './council';
 import { ServiceDocs } from './docs';
@@ -23,6 +25,7 @@ import { Intake } from './intake';
 import { Open311 } from './open311';
 import { loadOrCreateIntakeSecret, ServiceStore, type ReporterLink } from './store';
 import { Territory } from './territory';
+import { VolunteerIntake } from './volunteer';
 import type { WatchedRooms } from './watch';
 
 export interface ServicesConfig {
@@ -59,21 +62,29 @@ export function startServices(opts: {
 	const open311Docs = new ServiceDocs(rooms, 'open311');
 	const open311 = new Open311({ docs: open311Docs, storage, territory, cases, config: { apiKey: config.open311ApiKey, jurisdiction: config.open311Jurisdiction } });
 	const figures = new FiguresApi({ tokens, territory, cases });
+	const archiveDocs = new ServiceDocs(rooms, 'archive');
+	const archiver = new CaseArchiver({ docs: archiveDocs, storage, tokens, ...archiverEnv() });
 	const councilDocs = new ServiceDocs(rooms, 'council');
 	const council = new CouncilIntake({ docs: councilDocs, store });
-	const unwatch = [rooms.watch(territory), rooms.watch(cases), rooms.watch(intake), rooms.watch(council)];
+	const volunteerDocs = new ServiceDocs(rooms, 'volunteer');
+	const volunteer = new VolunteerIntake({ docs: volunteerDocs, store });
+	const unwatch = [rooms.watch(territory), rooms.watch(cases), rooms.watch(intake), rooms.watch(council), rooms.watch(volunteer)];
 	if (opts.seededReporters?.length) intake.registerSeeded(opts.seededReporters);
 	intake.sweep();
 	log.info('services started', { open311: config.open311ApiKey ? 'on' : 'off (no OPEN311_API_KEY)', jurisdiction: config.open311Jurisdiction ?? '(any)' });
 	return {
 		intake,
 		async handle(req, res, url) {
-			return (await open311.handle(req, res, url)) || (await figures.handle(req, res, url));
+			return (await open311.handle(req, res, url)) || (await figures.handle(req, res, url)) || (await archiver.handle(req, res, url));
 		},
 		stop() {
+			archiver.stop();
+			archiveDocs.close();
 			intake.stop();
 			council.stop();
 			councilDocs.close();
+			volunteer.stop();
+			volunteerDocs.close();
 			unwatch.forEach((u) => u());
 			intakeDocs.close();
 			readers.close();
