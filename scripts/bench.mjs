@@ -8,7 +8,7 @@
  *
  *   BENCH_QUICK=1              smoke run of a few seconds (small sizes; docs not updated)
  *   BENCH_SERVERS=ref,ours     which servers
- *   BENCH_SCENARIOS=fanout,cold
+ *   BENCH_SCENARIOS=fanout,cold,cases   (cases: bench/cases-bench.mjs, the case board)
  *   BENCH_READERS=10,100,500   fan-out reader counts
  *   BENCH_CLIENTS=provider,raw fan-out reader kinds (WebsocketProvider / raw ws reader)
  *   BENCH_EDITS=200            edits per fan-out run
@@ -37,6 +37,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer, readMemory, readMachineBusyMs, ROOT, OUR_RELAY } from '../bench/lib/servers.mjs';
 import { summarize, median, ms, mib, ratio } from '../bench/lib/stats.mjs';
+import { casesBench, casesTable } from '../bench/cases-bench.mjs';
 
 // ---------- configuration ----------
 const env = process.env;
@@ -59,7 +60,7 @@ const canPin = os.availableParallelism() >= 2 && spawnSync('taskset', ['-V']).st
 const cfg = {
 	quick: QUICK,
 	servers: list(env.BENCH_SERVERS, 'ref,ours'),
-	scenarios: list(env.BENCH_SCENARIOS, 'fanout,cold'),
+	scenarios: list(env.BENCH_SCENARIOS, 'fanout,cold,cases'),
 	readers: list(env.BENCH_READERS, QUICK ? '5' : '10,100,500').map(Number),
 	clients: list(env.BENCH_CLIENTS, 'provider,raw'),
 	edits: int('BENCH_EDITS', 200, 20),
@@ -477,10 +478,12 @@ async function main() {
 	const results = { machine, config: { ...cfg, out: undefined }, fanout: [], cold: [] };
 	if (cfg.scenarios.includes('fanout')) await fanout(results);
 	if (cfg.scenarios.includes('cold')) await coldSync(results);
+	if (cfg.scenarios.includes('cases')) results.cases = await casesBench({ logDir }); // bench/cases-bench.mjs
+	if (cfg.scenarios.includes('roster')) results.roster = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'bench/roster-search.mjs'), '--json'], { cwd: ROOT, encoding: 'utf8' })); // search at 5,000 people
 	results.elapsedSeconds = (Date.now() - t0) / 1000;
 	machine.loadAvgAtEnd = os.loadavg();
 
-	const markdown = report(results, machine);
+	const markdown = report(results, machine) + (results.cases ? `\n\n${casesTable(results.cases)}` : '');
 	fs.mkdirSync(cfg.out, { recursive: true });
 	const base = path.join(cfg.out, `bench-${runId}${cfg.quick ? '-quick' : ''}`);
 	fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 2));
@@ -494,7 +497,8 @@ async function main() {
 	}
 	const failed =
 		results.fanout.some((r) => Object.values(r.summary).some((s) => s.error || s.failedRuns)) ||
-		results.cold.some((r) => Object.values(r.servers).some((s) => s.error));
+		results.cold.some((r) => Object.values(r.servers).some((s) => s.error)) ||
+		Boolean(results.cases?.model?.error || results.cases?.paint?.error);
 	return failed ? 2 : 0;
 }
 

@@ -38,7 +38,7 @@ const MATRIX: Record<keyof typeof U, Record<keyof typeof D, 'write' | 'read' | '
 	secretary:    { public: 'write', rosterOwn: 'write', rosterOther: 'write', cases: 'write', archive: 'write', office: 'write', contactOwn: 'write', contactOther: 'write', meeting: 'write', council: 'write', otherCommunity: '-' },
 	staff:        { public: 'write', rosterOwn: 'write', rosterOther: 'write', cases: 'write', archive: 'write', office: 'write', contactOwn: 'write', contactOther: 'write', meeting: 'write', council: 'write', otherCommunity: '-' },
 	gridworker:   { public: 'write', rosterOwn: 'write', rosterOther: '-', cases: 'write', archive: 'read', office: 'read', contactOwn: '-', contactOther: '-', meeting: 'read', council: 'read', otherCommunity: '-' },
-	buildinghead: { public: 'read', rosterOwn: 'write', rosterOther: '-', cases: '-', archive: '-', office: '-', contactOwn: '-', contactOther: '-', meeting: 'read', council: 'read', otherCommunity: '-' },
+	buildinghead: { public: 'read', rosterOwn: 'write', rosterOther: '-', cases: 'write', archive: '-', office: '-', contactOwn: '-', contactOther: '-', meeting: 'read', council: 'read', otherCommunity: '-' },
 	resident:     { public: 'read', rosterOwn: '-', rosterOther: '-', cases: '-', archive: '-', office: '-', contactOwn: 'write', contactOther: '-', meeting: 'read', council: 'read', otherCommunity: '-' },
 	councilMember: { public: 'read', rosterOwn: '-', rosterOther: '-', cases: '-', archive: '-', office: '-', contactOwn: '-', contactOther: '-', meeting: 'write', council: 'write', otherCommunity: '-' },
 	department:   { public: 'read', rosterOwn: '-', rosterOther: '-', cases: 'write', archive: 'read', office: '-', contactOwn: '-', contactOther: '-', meeting: '-', council: '-', otherCommunity: '-' }

@@ -138,7 +138,8 @@ export function accessFor(user: UserClaims, name: string, opts: AccessOptions = 
 			return null;
 		case 'cases':
 			// Cases carry no personal data; residents follow theirs through their contact document.
-			return office || user.role === 'gridworker' || user.role === 'department' ? 'write' : null;
+			// Building heads report and patrol (随手拍) straight onto the board, like grid workers (docs/cases.md).
+			return office || user.role === 'gridworker' || user.role === 'department' || user.role === 'buildinghead' ? 'write' : null;
 		case 'casesArchive':
 			if (office) return 'write';
 			return user.role === 'gridworker' || user.role === 'department' ? 'read' : null;
