@@ -238,7 +238,9 @@ describe('demo', () => {
 			['resident', 'resident'],
 			['department', 'department'],
 			['council1', 'resident'],
-			['council2', 'resident']
+			['council2', 'resident'],
+			['volunteer', 'resident'],
+			['partymember', 'resident']
 		]);
 		const [cid, other] = communityIds();
 		const c = decode(cid);

@@ -18,6 +18,7 @@ import { docName, type Role, type UserClaims } from './catalogue';
 import { compareEvents, eventsOf, replay, type DomainEvent } from './events';
 import { caseReducer, initCaseState } from './cases/reducer';
 import { residentView } from './cases/resident';
+import { volunteerDemoEvents, volunteerDemoMembers } from './volunteer/demo';
 import { pointInRing } from './geo';
 import { ageOn, makeIdNumber } from './idcard';
 import {
@@ -455,7 +456,10 @@ export function generateDemo(opts: { seed?: number } = {}): DemoData {
 		user('department', 'department', staffName('M'), { departmentId: 'dept-city' }),
 		// two residents on the residents' council (议事会成员): issue 5
 		user('council1', 'resident', staffName('F'), { council: true }),
-		user('council2', 'resident', staffName('M'), { council: true })
+		user('council2', 'resident', staffName('M'), { council: true }),
+		// a volunteer and an employed party member (双报到): issue 6; enrolled in the volunteer document
+		user('volunteer', 'resident', '刘志远'),
+		user('partymember', 'resident', '陈红梅')
 	];
 	// The case history draws from its own generator, so the roster above stays as it was.
 	const cr = rng(hash32(`${seed}:cases`));
@@ -532,6 +536,12 @@ export function demoDocs(data: DemoData, seed = DEMO_SEED): DemoDoc[] {
 			})
 		);
 		docs.push(makeDoc(seed, docName.office(cid), (d) => initMeta(d, 'office')));
+		docs.push(
+			makeDoc(seed, docName.volunteer(cid), (d) => {
+				initMeta(d, 'volunteer');
+				if (data.users.some((u) => u.claims.communityId === cid)) eventsOf(d).push(volunteerDemoEvents(volunteerDemoMembers(data.users, cm.persons)));
+			})
+		);
 	}
 	for (const ct of data.contacts) {
 		docs.push(
