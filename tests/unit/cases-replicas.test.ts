@@ -10,11 +10,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareEvents, eventsOf, followEvents, newEvent, replay, Replayer, appendEvent, type DomainEvent } from '../../src/lib/model/events';
+import { compareEvents, eventsOf, newEvent, replay, appendEvent, type DomainEvent } from '../../src/lib/model/events';
 import { allowedActions, caseReducer, initCaseState, openConflicts } from '../../src/lib/model/cases/reducer';
 import { CASE_EVENT_TYPES, isOpen, type CaseEventType, type CaseState } from '../../src/lib/model/cases/types';
 import type { Who } from '../../src/lib/model/cases/script';
-import { TestNet } from './helpers/net';
+import { TestNet, netOps, type NetOp } from './helpers/net';
 
 const T0 = Date.UTC(2026, 2, 2, 1, 0, 0);
 const ACTORS: Who[] = [
@@ -43,22 +43,11 @@ const NEXT: Record<CaseState['status'], CaseEventType[]> = {
 	archived: ['reopen']
 };
 
-type Op =
-	| { t: 'act'; peer: number; kase: number; who: number; pick: number; v: number }
-	| { t: 'deliver'; k: number }
-	| { t: 'dup'; k: number }
-	| { t: 'link'; a: number; b: number; up: boolean }
-	| { t: 'sync'; a: number; b: number }
-	| { t: 'tick'; peer: number; ms: number };
+type Op = { t: 'act'; peer: number; kase: number; who: number; pick: number; v: number } | NetOp;
 
-const peerIx = fc.nat({ max: 4 });
 const arbOp: fc.Arbitrary<Op> = fc.oneof(
-	{ weight: 8, arbitrary: fc.record({ t: fc.constant('act' as const), peer: peerIx, kase: fc.nat({ max: CASES.length - 1 }), who: fc.nat({ max: ACTORS.length - 1 }), pick: fc.nat(), v: fc.nat() }) },
-	{ weight: 8, arbitrary: fc.record({ t: fc.constant('deliver' as const), k: fc.nat() }) },
-	{ weight: 1, arbitrary: fc.record({ t: fc.constant('dup' as const), k: fc.nat() }) },
-	{ weight: 2, arbitrary: fc.record({ t: fc.constant('link' as const), a: peerIx, b: peerIx, up: fc.boolean() }) },
-	{ weight: 1, arbitrary: fc.record({ t: fc.constant('sync' as const), a: peerIx, b: peerIx }) },
-	{ weight: 2, arbitrary: fc.record({ t: fc.constant('tick' as const), peer: peerIx, ms: fc.integer({ min: -2_000, max: 3_600_000 }) }) }
+	{ weight: 8, arbitrary: fc.record({ t: fc.constant('act' as const), peer: fc.nat({ max: 4 }), kase: fc.nat({ max: CASES.length - 1 }), who: fc.nat({ max: ACTORS.length - 1 }), pick: fc.nat(), v: fc.nat() }) },
+	...netOps({ tick: [-2_000, 3_600_000], weights: { dup: 1 } })
 );
 
 /** Data for an action, chosen by `v`, sometimes malformed on purpose. */
@@ -136,12 +125,8 @@ function checkInvariants(s: CaseState, events: readonly DomainEvent[]): void {
 }
 
 function run(n: number, skews: number[], ops: Op[]) {
-	const net = new TestNet(n, undefined, T0, skews);
-	const replayers = net.peers.map((p) => {
-		const r = new Replayer(caseReducer, initCaseState);
-		followEvents(p.doc, r);
-		return r;
-	});
+	const net = new TestNet<CaseState>(n, undefined, T0, skews, { reducer: caseReducer, init: initCaseState });
+	const replayers = net.peers.map((p) => p.replayer);
 	const appended: string[] = [];
 	let acts = 0;
 	// every case is reported on replica 0 and reaches everyone before the random part
@@ -192,21 +177,8 @@ function run(n: number, skews: number[], ops: Op[]) {
 				checkInvariants(after.state, eventsOf(p.doc).toArray());
 				break;
 			}
-			case 'deliver':
-				net.deliver(op.k);
-				break;
-			case 'dup':
-				net.deliver(op.k, true);
-				break;
-			case 'link':
-				net.setLink(op.a % n, op.b % n, op.up);
-				break;
-			case 'sync':
-				net.sync(op.a % n, op.b % n);
-				break;
-			case 'tick':
-				net.peers[op.peer % n].phys += op.ms;
-				break;
+			default:
+				net.apply(op);
 		}
 	}
 	net.settle();

@@ -11,7 +11,7 @@ import type { Role } from '../../src/lib/model/catalogue';
 import { appendEvent, eventsOf, newEvent, replay, type DomainEvent } from '../../src/lib/model/events';
 import { toYMap } from '../../src/lib/model/schema';
 import { CASE_TYPES, caseLite, initCase } from './helpers/case-lite';
-import { TestNet } from './helpers/net';
+import { TestNet, netOps, type NetOp } from './helpers/net';
 
 const T0 = Date.UTC(2025, 5, 1, 8, 0, 0);
 const FIELDS = ['name', 'phone', 'relation', 'floor'] as const;
@@ -23,11 +23,7 @@ type Op =
 	| { t: 'set'; peer: number; field: number; value: string }
 	| { t: 'unset'; peer: number; field: number }
 	| { t: 'text'; peer: number; pos: number; del: number; ins: string }
-	| { t: 'deliver'; k: number }
-	| { t: 'dup'; k: number }
-	| { t: 'link'; a: number; b: number; up: boolean }
-	| { t: 'sync'; a: number; b: number }
-	| { t: 'tick'; peer: number; ms: number };
+	| NetOp;
 
 const peerIx = fc.nat({ max: 4 });
 const arbOp: fc.Arbitrary<Op> = fc.oneof(
@@ -36,11 +32,7 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
 	{ weight: 3, arbitrary: fc.record({ t: fc.constant('set' as const), peer: peerIx, field: fc.nat({ max: FIELDS.length - 1 }), value: fc.string({ maxLength: 4 }) }) },
 	{ weight: 1, arbitrary: fc.record({ t: fc.constant('unset' as const), peer: peerIx, field: fc.nat({ max: FIELDS.length - 1 }) }) },
 	{ weight: 3, arbitrary: fc.record({ t: fc.constant('text' as const), peer: peerIx, pos: fc.nat({ max: 40 }), del: fc.nat({ max: 3 }), ins: fc.constantFrom('', '楼', '道', 'ab', '灯坏了') }) },
-	{ weight: 8, arbitrary: fc.record({ t: fc.constant('deliver' as const), k: fc.nat() }) },
-	{ weight: 2, arbitrary: fc.record({ t: fc.constant('dup' as const), k: fc.nat() }) },
-	{ weight: 2, arbitrary: fc.record({ t: fc.constant('link' as const), a: peerIx, b: peerIx, up: fc.boolean() }) },
-	{ weight: 1, arbitrary: fc.record({ t: fc.constant('sync' as const), a: peerIx, b: peerIx }) },
-	{ weight: 2, arbitrary: fc.record({ t: fc.constant('tick' as const), peer: peerIx, ms: fc.integer({ min: -2_000, max: 5_000 }) }) }
+	...netOps()
 );
 
 /** The state every replica starts from: one record with a notes text, as a loaded document would be. */
@@ -98,21 +90,8 @@ function run(n: number, skews: number[], ops: Op[]): TestNet {
 				});
 				break;
 			}
-			case 'deliver':
-				net.deliver(op.k);
-				break;
-			case 'dup':
-				net.deliver(op.k, true);
-				break;
-			case 'link':
-				net.setLink(op.a % n, op.b % n, op.up);
-				break;
-			case 'sync':
-				net.sync(op.a % n, op.b % n);
-				break;
-			case 'tick':
-				net.peers[op.peer % n].phys += op.ms;
-				break;
+			default:
+				net.apply(op);
 		}
 	}
 	net.settle();

@@ -7,18 +7,20 @@
  * Replicas forward what they receive to their other neighbours, like relays federating,
  * so a replica can learn of another's edits through a third one.
  */
+import fc from 'fast-check';
 import * as Y from 'yjs';
-import { eventsOf, followEvents, Replayer, type DomainEvent } from '../../../src/lib/model/events';
+import { eventsOf, followEvents, Replayer, type DomainEvent, type Init, type Reducer } from '../../../src/lib/model/events';
 import { Clock, ClockError } from '../../../src/lib/model/hlc';
 import { caseLite, initCase, type CaseLite } from './case-lite';
 
-export interface Peer {
+export interface Peer<S = CaseLite> {
 	index: number;
 	doc: Y.Doc;
 	clock: Clock;
 	/** this replica's physical time, moved by the test */
 	phys: number;
-	replayer: Replayer<CaseLite>;
+	/** follows the document with the net's reducer (the toy `caseLite` unless another is given) */
+	replayer: Replayer<S>;
 	/** the latest remote timestamp this replica merged */
 	maxSeenAt: string;
 	driftErrors: number;
@@ -38,26 +40,51 @@ interface NetOrigin {
 
 const isNet = (o: unknown): o is NetOrigin => typeof o === 'object' && o !== null && 'from' in o;
 
-export class TestNet {
-	readonly peers: Peer[] = [];
+/** The network's own moves, shared by the property tests: deliver, duplicate, cut or heal a link, sync a pair, move a clock. */
+export type NetOp =
+	| { t: 'deliver'; k: number }
+	| { t: 'dup'; k: number }
+	| { t: 'link'; a: number; b: number; up: boolean }
+	| { t: 'sync'; a: number; b: number }
+	| { t: 'tick'; peer: number; ms: number };
+
+/** Weighted arbitraries of the network's moves (for `fc.oneof` beside a test's own actions). */
+export function netOps(o: { maxPeer?: number; tick?: [number, number]; weights?: Partial<Record<NetOp['t'], number>> } = {}): Array<fc.WeightedArbitrary<NetOp>> {
+	const peer = fc.nat({ max: o.maxPeer ?? 4 });
+	const [lo, hi] = o.tick ?? [-2_000, 5_000];
+	const w = { deliver: 8, dup: 2, link: 2, sync: 1, tick: 2, ...o.weights };
+	return [
+		{ weight: w.deliver, arbitrary: fc.record({ t: fc.constant('deliver' as const), k: fc.nat() }) },
+		{ weight: w.dup, arbitrary: fc.record({ t: fc.constant('dup' as const), k: fc.nat() }) },
+		{ weight: w.link, arbitrary: fc.record({ t: fc.constant('link' as const), a: peer, b: peer, up: fc.boolean() }) },
+		{ weight: w.sync, arbitrary: fc.record({ t: fc.constant('sync' as const), a: peer, b: peer }) },
+		{ weight: w.tick, arbitrary: fc.record({ t: fc.constant('tick' as const), peer, ms: fc.integer({ min: lo, max: hi }) }) }
+	];
+}
+
+export class TestNet<S = CaseLite> {
+	readonly peers: Peer<S>[] = [];
 	queue: Msg[] = [];
 	#link: boolean[][];
 	delivered = 0;
 	lost = 0;
 
-	/** `n` replicas, all starting from the same state `init` (if given), clocks skewed by `skews` ms. */
-	constructor(n: number, init: Uint8Array | undefined, t0: number, skews: number[] = []) {
+	/**
+	 * `n` replicas, all starting from the same state `init` (if given), clocks skewed by `skews` ms;
+	 * each replica's replayer folds with `fold` (default: the toy `caseLite`).
+	 */
+	constructor(n: number, init: Uint8Array | undefined, t0: number, skews: number[] = [], fold?: { reducer: Reducer<S>; init: Init<S> }) {
 		this.#link = Array.from({ length: n }, () => Array<boolean>(n).fill(true));
 		for (let i = 0; i < n; i++) {
 			const doc = new Y.Doc();
 			doc.clientID = i + 1;
 			if (init) Y.applyUpdate(doc, init, 'load');
-			const peer: Peer = {
+			const peer: Peer<S> = {
 				index: i,
 				doc,
 				clock: undefined as unknown as Clock,
 				phys: t0 + (skews[i] ?? 0),
-				replayer: new Replayer(caseLite, initCase),
+				replayer: fold ? new Replayer(fold.reducer, fold.init) : (new Replayer(caseLite, initCase) as unknown as Replayer<S>),
 				maxSeenAt: '',
 				driftErrors: 0,
 				appended: []
@@ -124,6 +151,31 @@ export class TestNet {
 		const was = this.#link[a][b];
 		this.#link[a][b] = this.#link[b][a] = up;
 		if (up && !was) this.sync(a, b);
+	}
+
+	/** Apply one of the network's moves (peer indexes taken modulo the replica count). Returns false for another kind of op. */
+	apply(op: { t: string }): boolean {
+		const n = this.peers.length;
+		const o = op as NetOp;
+		switch (o.t) {
+			case 'deliver':
+				this.deliver(o.k);
+				return true;
+			case 'dup':
+				this.deliver(o.k, true);
+				return true;
+			case 'link':
+				this.setLink(o.a % n, o.b % n, o.up);
+				return true;
+			case 'sync':
+				this.sync(o.a % n, o.b % n);
+				return true;
+			case 'tick':
+				this.peers[o.peer % n].phys += o.ms;
+				return true;
+			default:
+				return false;
+		}
 	}
 
 	/** Heal every link, sync every pair, and deliver until nothing is left. */
