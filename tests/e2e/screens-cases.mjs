@@ -10,20 +10,14 @@
  *
  * Writes PNGs to outDir (default test-results/screens). Uses the system Chromium.
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
+import { collectErrors, launch, login as signIn, shooter, signOut as leave, VIEWPORTS } from './screens-lib.mjs';
 
 const BASE = process.env.BASE ?? 'http://127.0.0.1:8793';
 const OUT = path.resolve(process.argv[2] ?? 'test-results/screens');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const ONLY = process.env.ONLY?.split(',');
 
-const VIEWPORTS = {
-	phone: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
-	tablet: { viewport: { width: 820, height: 1180 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true }
-};
 
 // a small PNG (a red square on grey), made here so the script needs no fixture file
 function png(w = 64, h = 48) {
@@ -63,53 +57,18 @@ function png(w = 64, h = 48) {
 	return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
-await mkdir(OUT, { recursive: true });
-const browser = await chromium.launch({
-	executablePath: CHROMIUM,
-	args: [
-		'--headless',
-		'--no-sandbox',
-		'--disable-gpu',
-		'--disable-background-networking',
-		'--disable-component-update',
-		'--disable-sync',
-		'--no-first-run',
-		'--enable-unsafe-swiftshader',
-		'--use-angle=swiftshader'
-	]
-});
-
-const shots = [];
+const browser = await launch();
+const { shot, shots } = await shooter(OUT, 400);
 const timings = [];
-async function shot(page, name, opts = {}) {
-	const file = path.join(OUT, `${name}.png`);
-	await page.waitForTimeout(opts.settle ?? 400);
-	await page.screenshot({ path: file, fullPage: opts.fullPage ?? false });
-	shots.push(file);
-}
-
-async function login(page, username, password = 'demo1234') {
-	await page.goto(`${BASE}/login`);
-	await page.fill('#username', username);
-	await page.fill('#password', password);
-	await page.click('button[type=submit]');
-	await page.waitForURL(`${BASE}/`);
-	await page.waitForSelector('[data-testid=sync-status][data-state=synced]', { timeout: 60_000 }).catch(() => {});
-}
-
-async function signOut(page) {
-	await page.goto(`${BASE}/settings`);
-	await page.click('[data-testid=sign-out]');
-	await page.waitForURL(`${BASE}/login`);
-}
+const login = (page, username) => signIn(page, BASE, username, { timeout: 60_000 });
+const signOut = (page) => leave(page, BASE);
 
 const errors = [];
 for (const [size, opts] of Object.entries(VIEWPORTS)) {
 	if (ONLY && !ONLY.includes(size)) continue;
 	const context = await browser.newContext({ ...opts, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', permissions: ['geolocation'], geolocation: { latitude: 41.7725, longitude: 123.4018 } });
 	const page = await context.newPage();
-	page.on('pageerror', (e) => errors.push(`${size}: ${e.message}`));
-	page.on('console', (m) => m.type() === 'error' && !/WebSocket|ERR_INTERNET_DISCONNECTED|401/.test(m.text()) && errors.push(`${size} console: ${m.text()}`));
+	collectErrors(page, size, errors, /WebSocket|ERR_INTERNET_DISCONNECTED|401/);
 
 	// ---- the office ----
 	await login(page, 'secretary');

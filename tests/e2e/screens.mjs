@@ -7,59 +7,21 @@
  *
  * Writes PNGs to outDir (default test-results/screens). Uses the system Chromium.
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { collectErrors, launch, login as signIn, shooter, VIEWPORTS } from './screens-lib.mjs';
 
 const BASE = process.env.BASE ?? 'http://127.0.0.1:8791';
 const OUT = path.resolve(process.argv[2] ?? 'test-results/screens');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-const VIEWPORTS = {
-	phone: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
-	tablet: { viewport: { width: 820, height: 1180 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true }
-};
-
-await mkdir(OUT, { recursive: true });
-const browser = await chromium.launch({
-	executablePath: CHROMIUM,
-	args: [
-		'--headless',
-		'--no-sandbox',
-		'--disable-gpu',
-		'--disable-background-networking',
-		'--disable-component-update',
-		'--disable-sync',
-		'--no-first-run',
-		// software WebGL, so the map renders without a GPU
-		'--enable-unsafe-swiftshader',
-		'--use-angle=swiftshader'
-	]
-});
-
-const shots = [];
-async function shot(page, name, opts = {}) {
-	const file = path.join(OUT, `${name}.png`);
-	await page.waitForTimeout(opts.settle ?? 300);
-	await page.screenshot({ path: file, fullPage: opts.fullPage ?? false });
-	shots.push(file);
-}
-
-async function login(page, username, password = 'demo1234') {
-	await page.goto(`${BASE}/login`);
-	await page.fill('#username', username);
-	await page.fill('#password', password);
-	await page.click('button[type=submit]');
-	await page.waitForURL(`${BASE}/`);
-	await page.waitForSelector('[data-testid=sync-status][data-state=synced]', { timeout: 20_000 }).catch(() => {});
-}
+const browser = await launch();
+const { shot, shots } = await shooter(OUT, 300);
+const login = (page, username) => signIn(page, BASE, username);
 
 const errors = [];
 for (const [size, opts] of Object.entries(VIEWPORTS)) {
 	const context = await browser.newContext({ ...opts, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
 	const page = await context.newPage();
-	page.on('pageerror', (e) => errors.push(`${size}: ${e.message}`));
-	page.on('console', (m) => m.type() === 'error' && errors.push(`${size} console: ${m.text()}`));
+	collectErrors(page, size, errors);
 
 	// sign-in, a wrong password, then the secretary
 	await page.goto(`${BASE}/login`);
