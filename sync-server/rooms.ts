@@ -29,6 +29,17 @@ export interface Peer {
 
 const isEmptyStateVector = (sv: Uint8Array) => sv.length === 1 && sv[0] === 0;
 
+/** How long a room stays after its last peer, and how often it sends awareness out. */
+export interface RoomTiming {
+	/** keep an idle room this long after its last peer left (R18); 0: unload at once */
+	unloadAfterMs?: number;
+	/** send a room's awareness changes at most once per this many ms, batched (R2); 0: at once */
+	awarenessThrottleMs?: number;
+}
+
+/** Step 2 answers kept per room for peers that arrive with the same non-empty state vector. */
+const STEP2_CACHE = 4;
+
 export class Room {
 	doc: Y.Doc;
 	readonly awareness: awarenessProtocol.Awareness;
@@ -40,11 +51,19 @@ export class Room {
 	#step1: Uint8Array | undefined;
 	#fullStep2: Uint8Array | undefined;
 	#stateVector: Uint8Array | undefined;
+	/** step 2 answers by the state vector they answer (base64), newest last; cleared on every change */
+	#step2s = new Map<string, Uint8Array>();
+	/** awareness client ids changed since the last batch went out, and the timer that sends it */
+	#awarenessDirty = new Set<number>();
+	#awarenessTimer: NodeJS.Timeout | undefined;
+	/** set while the room has no peer and waits to be unloaded */
+	idleTimer: NodeJS.Timeout | undefined;
 
 	constructor(
 		readonly name: string,
 		private readonly storage: Storage,
-		private readonly writer: Writer
+		private readonly writer: Writer,
+		private readonly awarenessThrottleMs = 0
 	) {
 		// Awareness lives on its own tiny doc, so a rebuilt document (see apply) keeps it.
 		this.awareness = new awarenessProtocol.Awareness(new Y.Doc());
@@ -65,6 +84,7 @@ export class Room {
 
 	#onUpdate = (update: Uint8Array, origin: unknown) => {
 		this.#step1 = this.#fullStep2 = this.#stateVector = undefined;
+		this.#step2s.clear();
 		if (this.#capture) this.#capture.push(update);
 		else this.#accept(update, origin);
 	};
@@ -84,10 +104,24 @@ export class Room {
 			for (const id of added) controlled.add(id);
 			for (const id of removed) controlled.delete(id);
 		}
-		const changed = added.concat(updated, removed);
+		for (const id of added) this.#awarenessDirty.add(id);
+		for (const id of updated) this.#awarenessDirty.add(id);
+		for (const id of removed) this.#awarenessDirty.add(id);
+		// Presence is chatty (every cursor move of every peer goes to every peer): batch it.
+		if (this.awarenessThrottleMs === 0) this.#sendAwareness();
+		else this.#awarenessTimer ??= setTimeout(() => this.#sendAwareness(), this.awarenessThrottleMs);
+	};
+
+	/** One message with the current state of every client id changed since the last one. */
+	#sendAwareness(): void {
+		clearTimeout(this.#awarenessTimer);
+		this.#awarenessTimer = undefined;
+		if (this.#awarenessDirty.size === 0) return;
+		const changed = [...this.#awarenessDirty];
+		this.#awarenessDirty.clear();
 		const message = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
 		for (const peer of this.peers.keys()) peer.send(message);
-	};
+	}
 
 	/** What a peer gets on joining: our sync step 1, then the awareness states we know. */
 	join(peer: Peer): void {
@@ -109,10 +143,21 @@ export class Room {
 		return (this.#stateVector ??= Y.encodeStateVector(this.doc));
 	}
 
-	/** Sync step 2 answering a peer's step 1; a newcomer's (empty state vector) is shared by all newcomers. */
+	/**
+	 * Sync step 2 answering a peer's step 1. Encoded once per document state and shared: by every
+	 * newcomer (empty state vector), and by peers that arrive with the same state vector (a crowd
+	 * reconnecting after the relay restarted holds the same state).
+	 */
 	step2For(stateVector: Uint8Array): Uint8Array {
 		if (isEmptyStateVector(stateVector)) return (this.#fullStep2 ??= encodeSyncStep2(Y.encodeStateAsUpdate(this.doc)));
-		return encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector));
+		const key = Buffer.from(stateVector).toString('base64');
+		let answer = this.#step2s.get(key);
+		if (!answer) {
+			answer = encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector));
+			if (this.#step2s.size >= STEP2_CACHE) this.#step2s.delete(this.#step2s.keys().next().value!);
+			this.#step2s.set(key, answer);
+		}
+		return answer;
 	}
 
 	awarenessMessage(): Uint8Array {
@@ -171,6 +216,7 @@ export class Room {
 		this.doc = this.#load();
 		old.destroy();
 		this.#step1 = this.#fullStep2 = this.#stateVector = undefined;
+		this.#step2s.clear();
 		log.warn('document rebuilt from storage after a rejected update', { doc: this.name });
 	}
 
@@ -202,6 +248,8 @@ export class Room {
 	}
 
 	destroy(): void {
+		clearTimeout(this.#awarenessTimer);
+		clearTimeout(this.idleTimer);
 		this.awareness.off('update', this.#onAwareness);
 		this.awareness.destroy();
 		this.awareness.doc.destroy();
@@ -213,12 +261,24 @@ export class Room {
 export class Rooms {
 	readonly writer: Writer;
 	#rooms = new Map<string, Room>();
+	readonly #unloadAfterMs: number;
+	readonly #awarenessThrottleMs: number;
 
 	constructor(
 		private readonly storage: Storage,
-		compactAfter: number
+		compactAfter: number,
+		timing: RoomTiming = {}
 	) {
 		this.writer = new Writer(storage, { committed: (docs) => this.#committed(docs) }, compactAfter);
+		this.#unloadAfterMs = timing.unloadAfterMs ?? 0;
+		this.#awarenessThrottleMs = timing.awarenessThrottleMs ?? 0;
+	}
+
+	/** Rooms in memory with no peer, waiting out UNLOAD_AFTER_MS. */
+	get idle(): number {
+		let n = 0;
+		for (const room of this.#rooms.values()) if (room.peers.size === 0) n++;
+		return n;
 	}
 
 	get loaded(): number {
@@ -234,10 +294,12 @@ export class Rooms {
 	join(name: string, peer: Peer): Room {
 		let room = this.#rooms.get(name);
 		if (!room) {
-			room = new Room(name, this.storage, this.writer);
+			room = new Room(name, this.storage, this.writer, this.#awarenessThrottleMs);
 			this.#rooms.set(name, room);
 			log.info('doc loaded', { doc: name, rooms: this.#rooms.size });
 		}
+		clearTimeout(room.idleTimer);
+		room.idleTimer = undefined;
 		room.join(peer);
 		return room;
 	}
@@ -262,6 +324,20 @@ export class Rooms {
 	}
 
 	#unloadIfIdle(room: Room): void {
+		if (this.#rooms.get(room.name) !== room || room.peers.size > 0) return;
+		// Kept a while: a peer that reconnects (or the next one to open it) finds it loaded.
+		if (this.#unloadAfterMs > 0) {
+			room.idleTimer ??= setTimeout(() => {
+				room.idleTimer = undefined;
+				this.#unload(room);
+			}, this.#unloadAfterMs);
+			room.idleTimer.unref();
+			return;
+		}
+		this.#unload(room);
+	}
+
+	#unload(room: Room): void {
 		if (this.#rooms.get(room.name) !== room || room.peers.size > 0) return;
 		// Commit first; the commit hook comes back here once the room's writes are durable.
 		if (this.writer.hasPending(room.name)) {

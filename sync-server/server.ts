@@ -167,18 +167,35 @@ export async function startRelay(config: Config): Promise<Relay> {
 
 	// Keep-alive (R10): a connection that did not answer the previous ping is dropped, unless it
 	// is still taking in what we sent: a ping waits behind a large sync step 2 (a 20 MB document
-	// on a slow link takes minutes), so its pong cannot come sooner. Draining is progress.
-	// Likewise a pong queued behind a large upload: bytes still arriving are progress too.
-	const progress = new WeakMap<RelaySocket, { buffered: number; read: number }>();
+	// on a slow link takes minutes), so its pong cannot come sooner. Bytes moving are progress:
+	// our backlog shrinking, or bytes arriving (a pong queued behind a large upload). One large
+	// message is one write to the TCP socket, and Node counts it as buffered until all of it is
+	// out; libuv's write queue (bytes of that write the kernel has not taken yet) shows how much
+	// has gone. The kernel's own buffers (a few MB) still hold the tail when our backlog is empty,
+	// so after the last progress a connection has DRAIN_GRACE_ROUNDS more rounds to answer.
+	const DRAIN_GRACE_ROUNDS = 3;
+	const progress = new WeakMap<RelaySocket, { buffered: number; queued: number; read: number; grace: number }>();
 	const ping = setInterval(() => {
 		for (const conn of connections) {
-			const buffered = conn.ws.bufferedAmount;
-			const read = transport.get(conn)?.bytesRead ?? 0;
+			const tcp = transport.get(conn) as (net.Socket & { _handle?: { writeQueueSize?: number } }) | undefined;
 			const before = progress.get(conn);
-			progress.set(conn, { buffered, read });
+			const now = {
+				buffered: conn.ws.bufferedAmount,
+				queued: tcp?._handle?.writeQueueSize ?? 0,
+				read: tcp?.bytesRead ?? 0,
+				grace: before?.grace ?? 0
+			};
+			if (before && (now.buffered < before.buffered || now.queued < before.queued || now.read > before.read)) {
+				now.grace = DRAIN_GRACE_ROUNDS;
+			}
+			if (!conn.alive && now.grace > 0) {
+				now.grace--;
+				progress.set(conn, now);
+				continue;
+			}
+			progress.set(conn, now);
 			if (!conn.alive) {
-				if (before && ((buffered > 0 && buffered < before.buffered) || read > before.read)) continue;
-				log.warn('no pong, dropping connection', { ...conn.fields(), buffered });
+				log.warn('no pong, dropping connection', { ...conn.fields(), buffered: now.buffered });
 				conn.terminate();
 				continue;
 			}

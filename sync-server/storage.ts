@@ -53,6 +53,13 @@ export class Storage {
 		fs.mkdirSync(dataDir, { recursive: true });
 		this.file = path.join(dataDir, 'relay.sqlite');
 		this.#db = new Database(this.file);
+		// Pages freed by compaction go back to the file system (incremental_vacuum after each
+		// compaction), so the file does not keep the size of every log it ever held. A file made
+		// before this setting is rewritten once, here.
+		if (this.#db.pragma('auto_vacuum', { simple: true }) !== 2) {
+			this.#db.pragma('auto_vacuum = INCREMENTAL');
+			this.#db.exec('VACUUM');
+		}
 		this.#db.pragma('journal_mode = WAL');
 		this.#db.pragma('synchronous = FULL');
 		this.#db.pragma('busy_timeout = 5000');
@@ -112,7 +119,7 @@ export class Storage {
 	 * rows, in one transaction. Returns the number of log rows folded in.
 	 */
 	compact(doc: string): number {
-		return this.#db.transaction(() => {
+		const folded = this.#db.transaction(() => {
 			const rows = this.#q.log.all(doc);
 			if (rows.length === 0) return 0;
 			const snap = this.#q.snapshot.get(doc);
@@ -121,6 +128,13 @@ export class Storage {
 			this.#q.dropLog.run(doc, rows[rows.length - 1].seq);
 			return rows.length;
 		})();
+		if (folded > 0) this.#db.pragma('incremental_vacuum');
+		return folded;
+	}
+
+	/** Pages of the file that hold nothing (0 right after a compaction). */
+	freePages(): number {
+		return this.#db.pragma('freelist_count', { simple: true }) as number;
 	}
 
 	hasDoc(doc: string): boolean {

@@ -11,7 +11,8 @@ import { RelayProcess, waitFor } from './harness';
 let relays: RelayProcess[] = [];
 let peers: Peer[] = [];
 async function startRelay(env: Record<string, string> = {}) {
-	const r = await RelayProcess.start({ env });
+	// unload at once when the last peer leaves (R18 without the idle delay of UNLOAD_AFTER_MS)
+	const r = await RelayProcess.start({ env: { UNLOAD_AFTER_MS: '0', ...env } });
 	relays.push(r);
 	return r;
 }

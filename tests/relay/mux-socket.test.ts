@@ -14,7 +14,7 @@ const SECRET = 'mux-socket-secret-that-is-long-enough-01';
 let relay: RelayProcess;
 
 beforeAll(async () => {
-	relay = await RelayProcess.start({ env: { JWT_SECRET: SECRET, PING_INTERVAL_MS: '400' } });
+	relay = await RelayProcess.start({ env: { JWT_SECRET: SECRET, PING_INTERVAL_MS: '400', UNLOAD_AFTER_MS: '0' } });
 });
 afterAll(() => relay?.dispose());
 

@@ -21,7 +21,7 @@ let muxes: MuxClient[] = [];
 
 beforeAll(async () => {
 	relay = await RelayProcess.start({
-		env: { JWT_SECRET: SECRET, MAX_MESSAGE_BYTES: String(MAX_BYTES), MAX_DOCS_PER_SOCKET: String(MAX_DOCS) }
+		env: { JWT_SECRET: SECRET, MAX_MESSAGE_BYTES: String(MAX_BYTES), MAX_DOCS_PER_SOCKET: String(MAX_DOCS), UNLOAD_AFTER_MS: '0' }
 	});
 });
 afterEach(() => {

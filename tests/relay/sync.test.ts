@@ -15,7 +15,8 @@ const open = (...args: Parameters<typeof connect>) => {
 };
 
 beforeAll(async () => {
-	relay = await RelayProcess.start();
+	// R18 here: unload at once (the idle delay, UNLOAD_AFTER_MS, is tested in scale.test.ts)
+	relay = await RelayProcess.start({ env: { UNLOAD_AFTER_MS: '0' } });
 });
 afterEach(() => {
 	for (const p of peers) p.close();
