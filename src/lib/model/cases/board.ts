@@ -125,6 +125,8 @@ export class CaseBoard {
 	update(ids: Iterable<string>): void {
 		const todo = new Set(ids);
 		for (const id of [...todo]) for (const child of this.#children.get(id) ?? []) todo.add(child);
+		// a big batch (the first load of a document) sorts once instead of inserting row by row
+		if (todo.size > 256) this.#dirty = true;
 		for (const id of todo) this.#refresh(id);
 	}
 
