@@ -38,6 +38,18 @@ export async function buildRelay({ outfile = path.join(root, 'dist/relay/main.js
 		logLevel,
 		banner: { js: '// Built by sync-server/build.mjs: do not edit.' }
 	});
+	// The relay-credential tool (federation) beside it.
+	await build({
+		entryPoints: [path.join(root, 'sync-server/federation/credential-cli.ts')],
+		outfile: path.join(path.dirname(outfile), 'relay-credential.js'),
+		bundle: true,
+		platform: 'node',
+		format: 'esm',
+		target: 'node20',
+		packages: 'external',
+		logLevel,
+		banner: { js: '// Built by sync-server/build.mjs: do not edit.' }
+	});
 	return outfile;
 }
 

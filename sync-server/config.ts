@@ -33,6 +33,8 @@ export interface Config {
 	unloadAfterMs: number;
 	/** awareness changes of a room are sent out at most once per this many ms (R2); 0: at once */
 	awarenessThrottleMs: number;
+	/** federation: the relay this one mirrors its communities to (UPSTREAM_URL), with its relay credential */
+	upstream?: { url: string; token: string; refreshMs: number };
 	/** photo attachments: LevelDB databases behind /couch (docs/attachments.md) */
 	attachmentsDir: string;
 	/** largest photo the relay stores */
@@ -61,6 +63,13 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): n
 	return n;
 }
 
+function upstreamOf(env: NodeJS.ProcessEnv): Config['upstream'] {
+	if (!env.UPSTREAM_URL) return undefined;
+	if (!/^(ws|http)s?:\/\/[^/]/.test(env.UPSTREAM_URL)) throw new Error(`UPSTREAM_URL must be ws(s):// or http(s)://, got "${env.UPSTREAM_URL}"`);
+	if (!env.UPSTREAM_TOKEN) throw new Error('UPSTREAM_URL needs UPSTREAM_TOKEN (a relay credential issued by the upstream)');
+	return { url: env.UPSTREAM_URL, token: env.UPSTREAM_TOKEN.trim(), refreshMs: int(env, 'UPSTREAM_REFRESH_MS', 30_000, 100) };
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv.slice(2)): Config {
 	const noDemoFlag = argv.includes('--no-demo');
 	const demo = noDemoFlag ? false : (flag(env.DEMO) ?? true);
@@ -86,6 +95,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
 		maxDocsPerSocket: int(env, 'MAX_DOCS_PER_SOCKET', 2000, 1),
 		unloadAfterMs: int(env, 'UNLOAD_AFTER_MS', 45_000),
 		awarenessThrottleMs: int(env, 'AWARENESS_THROTTLE_MS', 100),
+		upstream: upstreamOf(env),
 		attachmentsDir: path.resolve(env.DATA_DIR || './data', 'attachments'),
 		maxAttachmentBytes: int(env, 'MAX_ATTACHMENT_BYTES', 8 * 1024 * 1024, 1024),
 		maxCouchBodyBytes: int(env, 'MAX_COUCH_BODY_BYTES', 20 * 1024 * 1024, 64 * 1024),

@@ -5,7 +5,7 @@
  * `DocSession`, a room peer whose messages go out prefixed with its name.
  */
 import type { WebSocket } from 'ws';
-import { accessFor, type UserClaims } from '../src/lib/model/catalogue';
+import { accessFor, type Mode, type UserClaims } from '../src/lib/model/catalogue';
 import { log, type Fields } from './log';
 import { encodeMuxPrefix, encodeMuxRefused, muxFrame, parseMuxMessage, splitMuxFrame } from './protocol';
 import type { Rooms } from './rooms';
@@ -21,6 +21,8 @@ export interface MuxInfo {
 	bench: boolean;
 	/** documents one socket may have open at once (MAX_DOCS_PER_SOCKET) */
 	maxDocs: number;
+	/** instead of `accessFor(user, …)`: a federated relay's rights (`relayAccessFor`) */
+	access?: (doc: string) => Mode | null;
 }
 
 export const REFUSED_FORBIDDEN = 'this account may not open this document';
@@ -69,7 +71,7 @@ export class MuxConnection extends RelaySocket {
 	/** R23: check access, join the room as a `/sync/<doc>` connection would (confirmations on). */
 	#open(doc: string): DocSession | undefined {
 		if (this.#docs.size >= this.info.maxDocs) return this.#refuse(doc, 429, REFUSED_TOO_MANY);
-		const mode = accessFor(this.user, doc, { bench: this.info.bench });
+		const mode = this.info.access ? this.info.access(doc) : accessFor(this.user, doc, { bench: this.info.bench });
 		if (!mode) return this.#refuse(doc, 403, REFUSED_FORBIDDEN);
 		const prefix = encodeMuxPrefix(doc);
 		const session = new DocSession(

@@ -15,6 +15,7 @@ import type { Config } from './config';
 import { Connection } from './connection';
 import { demoAccountsTable, seedDemo } from './demo-seed';
 import { bearer, createRequestHandler } from './http';
+import { relayAccess, startFederation } from './federation';
 import { errorText, log } from './log';
 import { MuxConnection, REFUSED_FORBIDDEN } from './mux';
 import { startServices } from './services';
@@ -40,13 +41,16 @@ function refuse(socket: Duplex, status: number, error: string): void {
 
 export async function startRelay(config: Config): Promise<Relay> {
 	const storage = new Storage(config.dataDir);
-	const tokens = new Tokens(loadOrCreateSecret(config.dataDir, config.jwtSecret), config.tokenTtlSeconds);
+	const key = loadOrCreateSecret(config.dataDir, config.jwtSecret);
+	const tokens = new Tokens(key, config.tokenTtlSeconds);
 	const seeded = config.demo ? await seedDemo(storage, config.demoPassword) : undefined;
 	// Rooms that tell the services (Open311, intake, figures) what happens to documents.
 	const rooms = new WatchedRooms(storage, config.compactAfter, {
 		unloadAfterMs: config.unloadAfterMs,
 		awarenessThrottleMs: config.awarenessThrottleMs
 	});
+	// Federation: relay credentials accepted on /mux; with UPSTREAM_URL, the link upstream.
+	const federation = startFederation({ storage, rooms, key, upstream: config.upstream && { ...config.upstream, pingMs: config.pingIntervalMs } });
 	const services = startServices({
 		rooms,
 		storage,
@@ -101,12 +105,13 @@ export async function startRelay(config: Config): Promise<Relay> {
 			connections: connections.size,
 			peers: rooms.connections,
 			pendingDocs: rooms.writer.pendingDocs,
-			commits: rooms.writer.commits
+			commits: rooms.writer.commits,
+			upstream: federation.health()
 		})
 	});
 	const server = http.createServer((req, res) => {
 		if (stopping) res.setHeader('Connection', 'close');
-		handler(req, res);
+		if (!federation.handle(req, res)) handler(req, res);
 	});
 	const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes });
 	/** the TCP socket under each relay websocket (how many bytes it has read, for the keep-alive) */
@@ -129,8 +134,11 @@ export async function startRelay(config: Config): Promise<Relay> {
 		}
 		const where = doc === undefined ? { endpoint: 'mux' } : { doc };
 		if (stopping) return refuse(socket, 503, 'relay shutting down');
+		const presented = url.searchParams.get('token') ?? bearer(req);
 		tokens
-			.verify(url.searchParams.get('token') ?? bearer(req))
+			.verify(presented)
+			// A relay credential opens `/mux` as a federated relay (federation/credential.ts).
+			.then(async (auth) => (auth.ok || doc !== undefined ? auth : ((await federation.asRelay(presented)) ?? auth)))
 			.then((auth) => {
 				if (!auth.ok) {
 					log.warn('upgrade refused', { status: 401, ...where, reason: auth.reason, ip });
@@ -148,9 +156,10 @@ export async function startRelay(config: Config): Promise<Relay> {
 					const conn: RelaySocket =
 						doc !== undefined && mode
 							? new Connection(ws, { doc, user, mode, confirm: url.searchParams.get('confirm') === '1', ip, exp }, rooms, () => stopping)
-							: new MuxConnection(ws, { user, ip, exp, bench: config.bench, maxDocs: config.maxDocsPerSocket }, rooms, () => stopping);
+							: new MuxConnection(ws, { user, ip, exp, bench: config.bench, maxDocs: config.maxDocsPerSocket, access: relayAccess(auth) }, rooms, () => stopping);
 					conn.sid = auth.sid;
-					conn.limit = { perSecond: config.maxMessagesPerSecond, burst: config.messageBurst };
+					// a federated relay carries every member's edits: no per-socket message limit
+					if (!relayAccess(auth)) conn.limit = { perSecond: config.maxMessagesPerSecond, burst: config.messageBurst };
 					connections.add(conn);
 					ws.on('close', () => connections.delete(conn));
 					// Anything the peer sends proves it is alive, as a pong does (R10).
@@ -239,6 +248,7 @@ export async function startRelay(config: Config): Promise<Relay> {
 		server.closeAllConnections();
 		await closed;
 		// The services stop reacting and leave their rooms; what they wrote is committed with the rest.
+		federation.stop();
 		services.stop();
 		rooms.unloadAll(rooms.flush() && flushed);
 		await attachments.close();

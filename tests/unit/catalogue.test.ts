@@ -112,3 +112,24 @@ describe('volunteer documents (docs/volunteer.md)', () => {
 		expect(docsFor(U.department, []).some((d) => d.kind === 'volunteer' || d.kind === 'volunteerDesk')).toBe(false);
 	});
 });
+
+describe('relayAccessFor: a federated relay (docs/operations.md)', () => {
+	it('writes every document of the communities its credential names, and nothing else', async () => {
+		const { relayAccessFor } = await import('../../src/lib/model/catalogue');
+		const office = { relayId: 'office-1', communityIds: ['c1'] };
+		for (const name of [
+			docName.public('c1'),
+			docName.cases('c1'),
+			docName.office('c1'),
+			docName.contact('c1', 'u9'),
+			docName.roster('c1', 'g1', 'b1'),
+			docName.meeting('c1', 'm1')
+		]) {
+			expect(relayAccessFor(office, name)).toBe('write');
+			expect(relayAccessFor(office, name.replace('community/c1/', 'community/c2/'))).toBeNull();
+		}
+		expect(relayAccessFor(office, 'bench/x')).toBeNull();
+		expect(relayAccessFor(office, 'community/c1/unknown')).toBeNull();
+		expect(relayAccessFor({ relayId: 'none', communityIds: [] }, docName.public('c1'))).toBeNull();
+	});
+});

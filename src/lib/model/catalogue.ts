@@ -189,3 +189,25 @@ export function docsFor(user: UserClaims, candidates: Iterable<string>, opts: Ac
 	}
 	return out.sort((a, b) => a.name.localeCompare(b.name));
 }
+
+/**
+ * What a relay credential says about a relay that syncs with this one (federation: an office
+ * relay on the LAN mirroring to the street's or district's, docs/operations.md). Signed by the
+ * relay it is presented to; nothing else decides what the other relay may sync.
+ */
+export interface RelayClaims {
+	relayId: string;
+	/** the communities whose documents it mirrors */
+	communityIds: string[];
+}
+
+/**
+ * The relay's rights: every document of the communities it serves, read and write (it carries
+ * all of their members' edits, whatever each member may do: each member's own relay checked
+ * that); nothing of any other community, and no `bench/*`.
+ */
+export function relayAccessFor(relay: RelayClaims, name: string): Mode | null {
+	const doc = parseDocName(name);
+	if (!doc || doc.kind === 'bench' || doc.communityId === undefined) return null;
+	return relay.communityIds.includes(doc.communityId) ? 'write' : null;
+}
