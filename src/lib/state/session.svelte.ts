@@ -9,6 +9,7 @@
  * longer read are removed at every refresh.
  */
 import { closeBlobStores } from '$lib/attachments/store';
+import { MAX_PIN_FAILURES, hashPin, isPin, loadTablet, lockedFlag, saveTablet, verifyPin, type TabletState } from '$lib/access/tablet';
 import type { DocKind } from '$lib/model/catalogue';
 import {
 	LoginError,
@@ -45,6 +46,136 @@ class SessionState {
 	#refreshing: Promise<void> | undefined;
 	#lastDeniedRefresh = 0;
 	#unsubMux: (() => void) | undefined;
+	/** shared tablet: locked until the person's PIN (or password) is typed */
+	#locked = $state(false);
+	#tablet = $state.raw<TabletState>({ lockMinutes: 5, pins: {}, parked: [], failures: {} });
+	#idle: ReturnType<typeof setTimeout> | undefined;
+
+	get locked(): boolean {
+		return this.#locked;
+	}
+
+	/** The people signed in on this tablet but not on screen. */
+	get parked(): Session[] {
+		return this.#tablet.parked;
+	}
+
+	get lockMinutes(): number {
+		return this.#tablet.lockMinutes;
+	}
+
+	set lockMinutes(m: number) {
+		this.#saveTablet({ ...this.#tablet, lockMinutes: Math.max(0, Math.round(m)) });
+		this.#poke();
+	}
+
+	hasPin(userId = this.user?.id): boolean {
+		return userId !== undefined && this.#tablet.pins[userId] !== undefined;
+	}
+
+	#saveTablet(t: TabletState): void {
+		this.#tablet = t;
+		saveTablet(t);
+	}
+
+	/** Set (or change) the PIN of the person on screen. */
+	async setPin(pin: string): Promise<void> {
+		const id = this.user?.id;
+		if (!id || !isPin(pin)) throw new Error('PIN');
+		this.#saveTablet({ ...this.#tablet, pins: { ...this.#tablet.pins, [id]: await hashPin(pin) } });
+	}
+
+	lock(): void {
+		if (!this.#session) return;
+		this.#locked = true;
+		lockedFlag.set(true);
+	}
+
+	/** Unlock with the PIN; false if wrong. Too many wrong PINs sign the person out of the tablet. */
+	async unlock(pin: string): Promise<boolean> {
+		const id = this.user?.id;
+		const h = id ? this.#tablet.pins[id] : undefined;
+		if (!id || !h) return false;
+		if (!(await verifyPin(pin, h))) {
+			const n = (this.#tablet.failures[id] ?? 0) + 1;
+			this.#saveTablet({ ...this.#tablet, failures: { ...this.#tablet.failures, [id]: n } });
+			if (n >= MAX_PIN_FAILURES) await this.logout();
+			return false;
+		}
+		this.#saveTablet({ ...this.#tablet, failures: { ...this.#tablet.failures, [id]: 0 } });
+		this.#locked = false;
+		lockedFlag.set(false);
+		this.#poke();
+		return true;
+	}
+
+	/** Unlock a person without a PIN by signing in again with their password. */
+	async unlockWithPassword(password: string): Promise<void> {
+		const u = this.user;
+		if (!u) return;
+		const s = await loginRequest(u.username, password);
+		if (s.user.id !== u.id) throw new Error('wrong person');
+		this.#locked = false;
+		lockedFlag.set(false);
+		await this.#begin(s);
+	}
+
+	/**
+	 * Another person signs in on this tablet: the one on screen (who must have a PIN) stays
+	 * signed in, parked, with their documents on the device; the sign-in page opens.
+	 */
+	async park(): Promise<void> {
+		const s = this.#session;
+		if (!s || !this.hasPin(s.user.id)) return;
+		const parked = [...this.#tablet.parked.filter((p) => p.user.id !== s.user.id), s];
+		this.#saveTablet({ ...this.#tablet, parked });
+		clearSession();
+		await this.#close();
+		this.#session = undefined;
+		this.#locked = false;
+		lockedFlag.set(false);
+	}
+
+	/** Switch to a parked person with their PIN; false if wrong. */
+	async switchTo(userId: string, pin: string): Promise<boolean> {
+		const target = this.#tablet.parked.find((p) => p.user.id === userId);
+		const h = this.#tablet.pins[userId];
+		if (!target || !h) return false;
+		if (!(await verifyPin(pin, h))) {
+			const n = (this.#tablet.failures[userId] ?? 0) + 1;
+			let parked = this.#tablet.parked;
+			if (n >= MAX_PIN_FAILURES) parked = parked.filter((p) => p.user.id !== userId);
+			this.#saveTablet({ ...this.#tablet, parked, failures: { ...this.#tablet.failures, [userId]: n } });
+			if (n >= MAX_PIN_FAILURES) await this.#forget(target);
+			return false;
+		}
+		const current = this.#session;
+		let parked = this.#tablet.parked.filter((p) => p.user.id !== userId);
+		if (current && this.hasPin(current.user.id)) parked = [...parked.filter((p) => p.user.id !== current.user.id), current];
+		this.#saveTablet({ ...this.#tablet, parked, failures: { ...this.#tablet.failures, [userId]: 0 } });
+		this.#locked = false;
+		lockedFlag.set(false);
+		if (current && !this.hasPin(current.user.id)) await this.logout();
+		await this.#begin(target);
+		return true;
+	}
+
+	/** A parked person signed out by too many wrong PINs: their private copies leave the tablet. */
+	async #forget(s: Session): Promise<void> {
+		void logoutRemote(s);
+		const keep = new Set(s.docs.filter((d) => !PRIVATE_KINDS.has(d.kind)).map((d) => d.name));
+		await pruneLocal(s.user.id, keep);
+		const { [s.user.id]: _gone, ...pins } = this.#tablet.pins;
+		this.#saveTablet({ ...this.#tablet, pins });
+	}
+
+	/** Any touch or key: the idle clock starts again. */
+	#poke = (): void => {
+		clearTimeout(this.#idle);
+		const m = this.#tablet.lockMinutes;
+		if (!m || !this.#session || this.#locked) return;
+		this.#idle = setTimeout(() => this.lock(), m * 60_000);
+	};
 
 	get session(): Session | undefined {
 		return this.#session;
@@ -70,8 +201,18 @@ class SessionState {
 	start(): void {
 		if (this.#started) return;
 		this.#started = true;
+		this.#tablet = loadTablet();
 		const saved = loadSession();
-		if (saved) this.#open(saved);
+		if (saved) {
+			this.#locked = lockedFlag.get();
+			this.#open(saved);
+		}
+		if (typeof window !== 'undefined') {
+			for (const ev of ['pointerdown', 'keydown', 'wheel', 'touchstart'] as const) {
+				window.addEventListener(ev, this.#poke, { passive: true, capture: true });
+			}
+			this.#poke();
+		}
 	}
 
 	async login(username: string, password: string): Promise<void> {
@@ -88,6 +229,7 @@ class SessionState {
 		this.#revoked = false;
 		await this.#close();
 		this.#open(s, false);
+		this.#poke();
 	}
 
 	/**
@@ -106,9 +248,13 @@ class SessionState {
 		if (s) {
 			const keep = new Set(s.docs.filter((d) => !PRIVATE_KINDS.has(d.kind)).map((d) => d.name));
 			await pruneLocal(s.user.id, keep);
+			const { [s.user.id]: _gone, ...pins } = this.#tablet.pins;
+			this.#saveTablet({ ...this.#tablet, pins, parked: this.#tablet.parked.filter((p) => p.user.id !== s.user.id) });
 		}
 		this.#session = undefined;
 		this.#expired = false;
+		this.#locked = false;
+		lockedFlag.set(false);
 	}
 
 	#open(s: Session, refresh = true): void {
