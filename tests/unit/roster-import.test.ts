@@ -22,7 +22,8 @@ import {
 	type ExistingRoster,
 	type ImportContext
 } from '../../src/lib/model/roster/import';
-import { parseCsv, readSheetFile, TableError, toTable, writeXlsx, type Table } from '../../src/lib/model/roster/table';
+import { parseCsv, TableError, toTable, writeXlsx, type Table } from '../../src/lib/model/roster/table';
+import { readSheetFile } from '../../src/lib/model/roster/read';
 
 const demo = generateDemo();
 const c = demo.communities[0];

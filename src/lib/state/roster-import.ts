@@ -1,0 +1,93 @@
+/**
+ * Between the import page and the model: what this user may import into (the buildings whose
+ * roster they may write, with the rosters already on the device), the worker that reads and
+ * checks, and writing the plan into the buildings' roster documents.
+ */
+import { accessFor, docName } from '$lib/model/catalogue';
+import { applyPlan, type ExistingRoster, type Mapping, type Plan } from '$lib/model/roster/import';
+import type { Table } from '$lib/model/roster/table';
+import type { Building } from '$lib/model/schema';
+import type { WorkspaceState } from './workspace.svelte';
+
+export interface ImportTarget {
+	buildings: Building[];
+	writable: string[];
+	rosters: Map<string, ExistingRoster>;
+	/** writable buildings whose roster is not yet open on this device */
+	notReady: string[];
+}
+
+export function importTarget(ws: WorkspaceState): ImportTarget {
+	const buildings = ws.territory.buildings;
+	const writable: string[] = [];
+	const rosters = new Map<string, ExistingRoster>();
+	const notReady: string[] = [];
+	for (const b of buildings) {
+		if (accessFor(ws.user, docName.roster(ws.user.communityId, b.gridId, b.id)) !== 'write') continue;
+		writable.push(b.id);
+		const d = ws.rosterDocOf(b);
+		if (d && ws.isLoaded(d)) rosters.set(b.id, ws.roster(d));
+		else notReady.push(b.id);
+	}
+	return { buildings, writable, rosters, notReady };
+}
+
+export type Progress = { phase: 'read' | 'check'; done: number; total: number };
+
+/** One worker per import; `read` then `plan`, each resolving with the worker's answer. */
+export class ImportWorker {
+	#w: Worker;
+	constructor(private onProgress: (p: Progress) => void) {
+		this.#w = new Worker(new URL('./roster-import.worker.ts', import.meta.url), { type: 'module' });
+	}
+
+	#ask<T>(msg: unknown, transfer: Transferable[] = []): Promise<T> {
+		return new Promise((resolve, reject) => {
+			this.#w.onmessage = (e) => {
+				const m = e.data;
+				if (m.type === 'progress') this.onProgress(m);
+				else if (m.type === 'error') reject(new Error(m.message));
+				else resolve(m as T);
+			};
+			this.#w.onerror = (e) => reject(new Error(e.message || '导入线程出错'));
+			this.#w.postMessage(msg, transfer);
+		});
+	}
+
+	read(name: string, bytes: ArrayBuffer): Promise<{ table: Table; mapping: Mapping }> {
+		return this.#ask({ type: 'read', name, bytes }, [bytes]);
+	}
+
+	plan(table: Table, mapping: Mapping, target: ImportTarget, today: string): Promise<{ plan: Plan }> {
+		return this.#ask({
+			type: 'plan',
+			table,
+			mapping,
+			ctx: { buildings: target.buildings, writable: target.writable, rosters: target.rosters, today }
+		});
+	}
+
+	close(): void {
+		this.#w.terminate();
+	}
+}
+
+/** Write the plan into the roster documents: all, or nothing when one is not open yet. */
+export function writePlan(ws: WorkspaceState, plan: Plan): number {
+	return applyPlan(plan, (p) => {
+		const d = ws.rosterDocOf({ id: p.buildingId, gridId: p.gridId });
+		return d && d.ref.mode === 'write' ? d.doc : undefined;
+	});
+}
+
+/** Offer bytes as a file download. */
+export function download(name: string, bytes: Uint8Array, type = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'): void {
+	const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
+	const a = document.createElement('a');
+	a.href = url;
+	a.download = name;
+	document.body.append(a);
+	a.click();
+	a.remove();
+	setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
