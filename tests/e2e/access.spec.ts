@@ -1,0 +1,195 @@
+/**
+ * Access in the browser (docs/security.md): the app runs under its Content Security Policy; the
+ * office invites a person and pairs their phone with the QR link; user text is rendered inert;
+ * revoking the phone disconnects it at once and removes its local copies.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { PASSWORD, PHONE, TABLET, signedIn, syncStatus } from './helpers';
+
+const XSS = [
+	'<img src=x onerror="window.__xss=1">',
+	'<script>window.__xss=2</script>',
+	'"><svg onload="window.__xss=3">',
+	'javascript:window.__xss=4',
+	'{@html "<b>x</b>"}'
+];
+
+/** Collect CSP violations the page reports. */
+function watchCsp(page: Page): string[] {
+	const violations: string[] = [];
+	page.on('console', (m) => {
+		if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+	});
+	return violations;
+}
+
+const shots = process.env.ACCESS_SHOTS;
+
+test('the app runs under its CSP on every main screen, with safe headers', async ({ browser }) => {
+	const { context, page } = await signedIn(browser, 'secretary');
+	const violations = watchCsp(page);
+	const res = await page.goto('/settings');
+	const h = res!.headers();
+	expect(h['content-security-policy']).toContain("script-src 'self'");
+	expect(h['content-security-policy']).toContain("frame-ancestors 'none'");
+	expect(h['x-content-type-options']).toBe('nosniff');
+	expect(h['x-frame-options']).toBe('DENY');
+	await expect(syncStatus(page)).toHaveAttribute('data-state', 'synced', { timeout: 30_000 });
+	for (const path of ['/', '/cases', '/people', '/figures', '/accounts', '/audit']) {
+		await page.goto(path);
+		await expect(syncStatus(page)).toBeVisible();
+	}
+	// the overview map and charts drew under the policy
+	expect(violations).toEqual([]);
+	// an injected inline script is refused
+	const ran = await page.evaluate(() => {
+		const s = document.createElement('script');
+		s.textContent = 'window.__inline = 1';
+		document.body.append(s);
+		return (window as unknown as { __inline?: number }).__inline;
+	});
+	expect(ran).toBeUndefined();
+	await context.close();
+});
+
+test('invite, pair a phone by the QR link, XSS names inert, revoke: the phone is cut off and wiped', async ({ browser }) => {
+	const office = await signedIn(browser, 'secretary');
+	const page = office.page;
+	await page.goto('/settings');
+	await page.getByTestId('link-accounts').click();
+	await expect(page.getByTestId('accounts').locator('li').first()).toBeVisible();
+	await page.getByRole('button', { name: /邀请新账号/ }).click();
+	const form = page.getByTestId('invite-form');
+	const name = `王小明 ${XSS.join(' ')}`.slice(0, 60);
+	await form.locator('input[name=name]').fill(name);
+	const username = `wang-${Date.now() % 1_000_000}`;
+	await form.locator('input[name=username]').fill(username);
+	await form.locator('select[name=role]').selectOption('resident');
+	await form.locator('button[type=submit]').click();
+	const dialog = page.getByTestId('pairing');
+	await expect(dialog).toBeVisible();
+	await expect(dialog.locator('svg[role=img]')).toBeVisible();
+	if (shots) await page.screenshot({ path: `${shots}/access-pairing-tablet.png` });
+	const code = (await page.getByTestId('pairing-code').innerText()).trim();
+	expect(code).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+	await dialog.getByRole('button').click();
+	// the payload is shown as text, and nothing ran
+	await expect(page.getByTestId('accounts').getByText(name.slice(0, 20), { exact: false })).toBeVisible();
+	expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+
+	// The phone opens the QR link and pairs, setting a password on the way.
+	const phoneCtx = await browser.newContext({ viewport: PHONE, hasTouch: true });
+	const phone = await phoneCtx.newPage();
+	await phone.goto(`/login?pair=${code.replace('-', '')}`);
+	await expect(phone.getByTestId('pair-form')).toBeVisible();
+	if (shots) await phone.screenshot({ path: `${shots}/access-pair-phone.png` });
+	await phone.locator('#pair-password').fill('phone-password-1');
+	await phone.locator('button[type=submit]').click();
+	await expect(phone).not.toHaveURL(/\/login/);
+	await expect(syncStatus(phone)).toHaveAttribute('data-state', 'synced', { timeout: 30_000 });
+	expect(await phone.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+	const userId = await phone.evaluate(() => JSON.parse(localStorage.getItem('dq.session')!).user.id as string);
+	const localDbs = () => phone.evaluate(async (id) => (await indexedDB.databases()).map((d) => d.name!).filter((n) => n.startsWith(`dq:${id}:`)), userId);
+	await expect.poll(localDbs).not.toEqual([]);
+
+	// The office sees the device and revokes the account.
+	await page.reload();
+	const row = page.getByTestId('accounts').locator('li', { hasText: username });
+	await row.getByRole('button').first().click();
+	await expect(row.getByText(/已配对设备/)).toBeVisible();
+	if (shots) await page.setViewportSize(PHONE);
+	if (shots) await page.screenshot({ path: `${shots}/access-accounts-phone.png`, fullPage: true });
+	page.once('dialog', (d) => d.accept());
+	await row.getByTestId('revoke-account').click();
+	await expect(row.getByText('已停用').first()).toBeVisible();
+
+	// The phone is disconnected at once, learns it is revoked, and removes its copies.
+	await expect(phone.getByTestId('revoked')).toBeVisible({ timeout: 20_000 });
+	await expect(phone).toHaveURL(/\/login/);
+	await expect.poll(localDbs).toEqual([]);
+	expect(await phone.evaluate(() => localStorage.getItem('dq.session'))).toBeNull();
+
+	// The audit log shows the invitation and the revocation.
+	await page.goto('/audit');
+	const audit = page.getByTestId('audit');
+	await expect(audit.locator('li', { hasText: '停用账号' }).first()).toBeVisible();
+	await expect(audit.locator('li', { hasText: '邀请账号' }).first()).toBeVisible();
+	if (shots) await page.screenshot({ path: `${shots}/access-audit-phone.png` });
+	await phoneCtx.close();
+	await office.context.close();
+});
+
+test('sign-out removes the private documents from the device and revokes its session', async ({ browser }) => {
+	const { context, page } = await signedIn(browser, 'staff');
+	const userId = await page.evaluate(() => JSON.parse(localStorage.getItem('dq.session')!).user.id as string);
+	const refresh = await page.evaluate(() => JSON.parse(localStorage.getItem('dq.session')!).refreshToken as string);
+	const dbs = () => page.evaluate(async (id) => (await indexedDB.databases()).map((d) => d.name!).filter((n) => n.startsWith(`dq:${id}:`)), userId);
+	await expect.poll(async () => (await dbs()).some((n) => /\/(roster|office)/.test(n))).toBe(true);
+	await page.goto('/settings');
+	await page.getByTestId('sign-out').click();
+	await expect(page).toHaveURL(/\/login/);
+	await expect.poll(async () => (await dbs()).filter((n) => /\/(roster|office|contact)/.test(n))).toEqual([]);
+	const r = await page.request.post('/api/refresh', { data: { refreshToken: refresh } });
+	expect(r.status()).toBe(401);
+	await context.close();
+});
+
+test('a shared tablet locks after 5 idle minutes, unlocks by PIN, and switches people by PIN', async ({ browser }) => {
+	const context = await browser.newContext({ viewport: TABLET });
+	const page = await context.newPage();
+	await page.clock.install();
+	const signIn = async (username: string) => {
+		await page.goto('/login');
+		await page.locator('#username').fill(username);
+		await page.locator('#password').fill(PASSWORD);
+		await page.locator('form button[type=submit]').click();
+		await expect(page).not.toHaveURL(/\/login/);
+		await expect(syncStatus(page)).toBeVisible({ timeout: 30_000 });
+	};
+	const setPin = async (pin: string) => {
+		await page.goto('/settings');
+		await page.getByTestId('pin-input').fill(pin);
+		await page.getByTestId('pin-save').click();
+		await expect(page.getByTestId('tablet').getByText('PIN 已保存')).toBeVisible();
+	};
+	const who = () => page.evaluate(() => JSON.parse(localStorage.getItem('dq.session') ?? 'null')?.user.username as string | undefined);
+
+	await signIn('staff');
+	await setPin('2468');
+	await page.goto('/');
+	await page.clock.fastForward('05:01');
+	await expect(page).toHaveURL(/\/lock/);
+	await expect(page.getByTestId('lock-screen')).toBeVisible();
+	await expect(syncStatus(page)).toHaveCount(0);
+	if (shots) await page.screenshot({ path: `${shots}/access-lock-tablet.png` });
+	// a reload does not get past the lock
+	await page.reload();
+	await expect(page.getByTestId('lock-screen')).toBeVisible();
+	await page.locator('#lock-pin').fill('1111');
+	await page.locator('#lock-pin').press('Enter');
+	await expect(page.getByRole('alert')).toBeVisible();
+	await page.locator('#lock-pin').fill('2468');
+	await page.locator('#lock-pin').press('Enter');
+	await expect(page).not.toHaveURL(/\/lock/);
+	await expect(syncStatus(page)).toBeVisible();
+
+	// A colleague signs in on the same tablet; staff stays signed in, parked.
+	await page.goto('/settings');
+	await page.getByTestId('add-person').click();
+	await expect(page).toHaveURL(/\/login/);
+	await signIn('gridworker');
+	expect(await who()).toBe('gridworker');
+	await setPin('1357');
+	await page.getByTestId('lock-now').click();
+	await expect(page.getByTestId('lock-screen')).toBeVisible();
+	const staffButton = page.getByTestId('lock-screen').getByRole('button', { pressed: false }).first();
+	await staffButton.click();
+	await page.locator('#lock-pin').fill('1357'); // the grid worker's PIN does not open the staff's session
+	await page.locator('#lock-pin').press('Enter');
+	await expect(page.getByRole('alert')).toBeVisible();
+	await page.locator('#lock-pin').fill('2468');
+	await page.locator('#lock-pin').press('Enter');
+	await expect(page).not.toHaveURL(/\/lock/);
+	await expect.poll(who).toBe('staff');
+	await context.close();
+});
