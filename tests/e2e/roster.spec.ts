@@ -97,3 +97,26 @@ test('import a spreadsheet on the tablet: map, check, preview, import; a second 
 	await tablet.context.close();
 	await phone.context.close();
 });
+
+test('service cards: 8 per A4 page in print, each with a QR code to the grid contact page', async ({ browser }) => {
+	const { context, page } = await signedIn(browser, 'staff');
+	await page.goto('/cards');
+	const cards = page.getByTestId('service-card');
+	await expect(cards.first()).toBeVisible({ timeout: 30_000 });
+	await expect(page.getByTestId('card-qr').first().locator('svg')).toBeVisible();
+	await page.emulateMedia({ media: 'print' });
+	const first = page.getByTestId('cards-sheet').first();
+	await expect(first.getByTestId('service-card')).toHaveCount(8);
+	const box = await first.getByTestId('service-card').first().boundingBox();
+	// 85 × 60 mm at 96 dpi
+	expect(Math.round(box!.width)).toBe(Math.round((85 / 25.4) * 96));
+	expect(Math.round(box!.height)).toBe(Math.round((60 / 25.4) * 96));
+	await page.screenshot({ path: 'test-results/roster-cards-print.png', fullPage: true });
+	await page.emulateMedia({ media: 'screen' });
+	// the QR code's page: who serves the grid, with tel: links
+	const href = await page.evaluate(() => location.origin);
+	await page.goto('/cards/contact/hehe-g01');
+	await expect(page.getByTestId('grid-contact').locator('a[href^="tel:"]').first()).toBeVisible({ timeout: 30_000 });
+	expect(href).toMatch(/^http/);
+	await context.close();
+});

@@ -20,6 +20,7 @@ import { caseReducer, initCaseState } from './cases/reducer';
 import { residentView } from './cases/resident';
 import { volunteerDemoEvents, volunteerDemoMembers } from './volunteer/demo';
 import { pointInRing } from './geo';
+import { demoServicePeople } from './roster/demo-service';
 import { ageOn, makeIdNumber } from './idcard';
 import {
 	CARE_FLAGS,
@@ -509,6 +510,15 @@ export function demoDocs(data: DemoData, seed = DEMO_SEED): DemoDoc[] {
 				for (const g of cm.grids) grids.set(g.id, toYMap(g, TEXT_FIELDS.grid));
 				const buildings = publicDoc.buildings(d);
 				for (const b of cm.buildings) buildings.set(b.id, toYMap(b, TEXT_FIELDS.building));
+				// service cards (issue 4): its own generator, so the roster stays as it was
+				const gw = data.users.find((u) => u.username === 'gridworker' && u.claims.communityId === cid);
+				const bh = data.users.find((u) => u.username === 'buildinghead' && u.claims.communityId === cid);
+				const named = {
+					gridWorker: gw?.claims.gridIds?.[0] ? { gridId: gw.claims.gridIds[0], name: gw.name } : undefined,
+					buildingHead: bh?.claims.buildingIds?.[0] ? { buildingId: bh.claims.buildingIds[0], name: bh.name } : undefined
+				};
+				const service = publicDoc.servicePeople(d);
+				for (const s of demoServicePeople(cm, rng(hash32(`${seed}:service:${cid}`)), DEMO_TODAY, named)) service.set(s.id, toYMap(s));
 			})
 		);
 		const householdsOf = new Map<string, Household[]>();

@@ -152,11 +152,42 @@ export function toYMap(record: object, textFields: readonly string[] = []): Y.Ma
 
 export const TEXT_FIELDS = { grid: ['notes'], building: ['notes'] } as const;
 
+/** Who serves a grid or building (网格员, 楼长 …): shown on service cards (服务联系卡), public by intent. */
+export const SERVICE_ROLES = ['gridHead', 'gridWorker', 'buildingHead', 'unitHead'] as const;
+export type ServiceRole = (typeof SERVICE_ROLES)[number];
+
+export interface ServicePerson {
+	id: string;
+	name: string;
+	phone: string;
+	role: ServiceRole;
+	gridId: string;
+	/** the buildings a building or unit head serves */
+	buildingIds: string[];
+	/** the area in words, e.g. "文华苑1–3号楼" */
+	area: string;
+}
+
+export function readServicePerson(m: Y.Map<unknown>): ServicePerson {
+	const role = m.get('role');
+	return {
+		id: str(m.get('id')),
+		name: str(m.get('name')),
+		phone: str(m.get('phone')),
+		role: (SERVICE_ROLES as readonly unknown[]).includes(role) ? (role as ServiceRole) : 'gridWorker',
+		gridId: str(m.get('gridId')),
+		buildingIds: (m.get('buildingIds') as string[]) ?? [],
+		area: str(m.get('area'))
+	};
+}
+
 /** Public document: territory and notices. */
 export const publicDoc = {
 	community: (d: Y.Doc) => d.getMap<unknown>('community'),
 	grids: (d: Y.Doc) => d.getMap<Y.Map<unknown>>('grids'),
 	buildings: (d: Y.Doc) => d.getMap<Y.Map<unknown>>('buildings'),
+	/** grid workers and building heads as on their service cards (ServicePerson) */
+	servicePeople: (d: Y.Doc) => d.getMap<Y.Map<unknown>>('servicePeople'),
 	notices: (d: Y.Doc) => d.getArray<unknown>('notices')
 };
 

@@ -5,10 +5,12 @@ import {
 	readBuilding,
 	readCommunity,
 	readGrid,
+	readServicePerson,
 	setText,
 	type Building,
 	type CommunityInfo,
-	type Grid
+	type Grid,
+	type ServicePerson
 } from '$lib/model/schema';
 
 export interface Territory {
@@ -18,6 +20,8 @@ export interface Territory {
 	gridById: Map<string, Grid>;
 	buildingById: Map<string, Building>;
 	buildingsByGrid: Map<string, Building[]>;
+	/** grid workers and building heads, as on their service cards */
+	servicePeople?: ServicePerson[];
 }
 
 const collator = new Intl.Collator('zh-CN', { numeric: true });
@@ -50,7 +54,15 @@ export function readTerritory(doc: Y.Doc): Territory {
 		if (list) list.push(b);
 		else buildingsByGrid.set(b.gridId, [b]);
 	}
+	const servicePeople: ServicePerson[] = [];
+	publicDoc.servicePeople(doc).forEach((m, key) => {
+		if (m instanceof Y.Map) {
+			const s = readServicePerson(m);
+			servicePeople.push({ ...s, id: s.id || key });
+		}
+	});
 	return {
+		servicePeople,
 		community: readCommunity(doc),
 		grids,
 		buildings,
@@ -64,7 +76,8 @@ export function readTerritory(doc: Y.Doc): Territory {
 export const territoryTypes = (doc: Y.Doc) => [
 	publicDoc.community(doc),
 	publicDoc.grids(doc),
-	publicDoc.buildings(doc)
+	publicDoc.buildings(doc),
+	publicDoc.servicePeople(doc)
 ];
 
 // ---- writes: one transaction each, no origin, so the sync layer counts them as unconfirmed ----

@@ -67,7 +67,19 @@ export const zh = {
 	'roster.edit.edit': '编辑',
 	'roster.edit.done': '完成',
 	'roster.edit.addPerson': '添加成员',
-	'roster.edit.save': '保存'
+	'roster.edit.save': '保存',
+	'roster.cards.title': '服务联系卡',
+	'roster.cards.subtitle': '{n} 张：网格员、楼长',
+	'roster.cards.heading': '服务联系卡',
+	'roster.cards.print': '打印（每页 8 张）',
+	'roster.cards.grid': '网格',
+	'roster.cards.allGrids': '全部网格',
+	'roster.cards.none': '还没有网格员或楼长的联系信息。',
+	'roster.cards.scan': '扫码联系我们或随手拍上报',
+	'roster.contact.title': '网格联系',
+	'roster.contact.subtitle': '为您服务的网格员和楼长，点击即可拨打',
+	'roster.contact.none': '此网格还没有登记联系人。',
+	'roster.contact.report': '随手拍 · 反映问题'
 } as const;
 
 export const en: Record<keyof typeof zh, string> = {
@@ -138,5 +150,17 @@ export const en: Record<keyof typeof zh, string> = {
 	'roster.edit.edit': 'Edit',
 	'roster.edit.done': 'Done',
 	'roster.edit.addPerson': 'Add a member',
-	'roster.edit.save': 'Save'
+	'roster.edit.save': 'Save',
+	'roster.cards.title': 'Service cards',
+	'roster.cards.subtitle': '{n} cards: grid workers and building heads',
+	'roster.cards.heading': 'Service card',
+	'roster.cards.print': 'Print (8 per page)',
+	'roster.cards.grid': 'Grid',
+	'roster.cards.allGrids': 'All grids',
+	'roster.cards.none': 'No grid workers or building heads recorded yet.',
+	'roster.cards.scan': 'Scan to contact us or report a problem',
+	'roster.contact.title': 'Grid contacts',
+	'roster.contact.subtitle': 'Your grid worker and building heads: tap to call',
+	'roster.contact.none': 'No contacts recorded for this grid.',
+	'roster.contact.report': 'Report a problem'
 };
