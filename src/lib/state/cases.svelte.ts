@@ -101,7 +101,7 @@ export function actingFor(user: UserClaims, s: CaseState | undefined): Acting {
 }
 
 /** The handler actions whose data say which handler the actor acts for. */
-const ACTING: ReadonlySet<string> = new Set(['take', 'progress', 'requestExtension', 'sendBack', 'escalate', 'resolve', 'close']);
+const ACTING: ReadonlySet<string> = new Set(['take', 'progress', 'requestExtension', 'sendBack', 'escalate', 'resolve', 'close', 'addCoHandler', 'removeCoHandler']);
 
 /** Roles that may read the cases document. */
 export const readsCases = (role: Role): boolean => isOffice(role) || role === 'gridworker' || role === 'department' || role === 'buildinghead';
