@@ -46,3 +46,62 @@ export function bbox(rings: Iterable<Ring>): [number, number, number, number] {
 		}
 	return [w, s, e, n];
 }
+
+// ---- GCJ-02 (the offset coordinates Chinese base maps use) ----
+// Positions are stored in WGS84; a base map in GCJ-02 (高德, 腾讯 and most Chinese tile sources)
+// needs them shifted by a few hundred metres to line up. The published obfuscation formula;
+// the inverse is iterative (to well under a centimetre).
+
+const GCJ_A = 6378245.0;
+const GCJ_EE = 0.00669342162296594323;
+
+/** Outside mainland China the offset is not applied (as the tile providers do). */
+export function outOfChina([lng, lat]: LngLat): boolean {
+	return lng < 72.004 || lng > 137.8347 || lat < 0.8293 || lat > 55.8271;
+}
+
+function transformLat(x: number, y: number): number {
+	let r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+	r += ((20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2) / 3;
+	r += ((20 * Math.sin(y * Math.PI) + 40 * Math.sin((y / 3) * Math.PI)) * 2) / 3;
+	r += ((160 * Math.sin((y / 12) * Math.PI) + 320 * Math.sin((y * Math.PI) / 30)) * 2) / 3;
+	return r;
+}
+
+function transformLng(x: number, y: number): number {
+	let r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+	r += ((20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2) / 3;
+	r += ((20 * Math.sin(x * Math.PI) + 40 * Math.sin((x / 3) * Math.PI)) * 2) / 3;
+	r += ((150 * Math.sin((x / 12) * Math.PI) + 300 * Math.sin((x / 30) * Math.PI)) * 2) / 3;
+	return r;
+}
+
+export function wgs84ToGcj02(p: LngLat): LngLat {
+	const [lng, lat] = p;
+	if (outOfChina(p)) return [lng, lat];
+	let dLat = transformLat(lng - 105, lat - 35);
+	let dLng = transformLng(lng - 105, lat - 35);
+	const radLat = (lat / 180) * Math.PI;
+	let magic = Math.sin(radLat);
+	magic = 1 - GCJ_EE * magic * magic;
+	const sqrtMagic = Math.sqrt(magic);
+	dLat = (dLat * 180) / (((GCJ_A * (1 - GCJ_EE)) / (magic * sqrtMagic)) * Math.PI);
+	dLng = (dLng * 180) / ((GCJ_A / sqrtMagic) * Math.cos(radLat) * Math.PI);
+	return [lng + dLng, lat + dLat];
+}
+
+export function gcj02ToWgs84(p: LngLat): LngLat {
+	if (outOfChina(p)) return [p[0], p[1]];
+	let w: LngLat = [p[0], p[1]];
+	for (let i = 0; i < 10; i++) {
+		const g = wgs84ToGcj02(w);
+		const dx = p[0] - g[0];
+		const dy = p[1] - g[1];
+		w = [w[0] + dx, w[1] + dy];
+		if (Math.abs(dx) < 1e-10 && Math.abs(dy) < 1e-10) break;
+	}
+	return w;
+}
+
+/** A ring or point list shifted for a GCJ-02 base map. */
+export const ringToGcj02 = (ring: Ring): Ring => ring.map(wgs84ToGcj02);
