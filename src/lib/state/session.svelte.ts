@@ -10,7 +10,7 @@
  */
 import { closeBlobStores } from '$lib/attachments/store';
 import { MAX_PIN_FAILURES, hashPin, isPin, loadTablet, lockedFlag, saveTablet, verifyPin, type TabletState } from '$lib/access/tablet';
-import type { DocKind } from '$lib/model/catalogue';
+import { accessFor, parseDocName, type DocKind } from '$lib/model/catalogue';
 import {
 	LoginError,
 	Workspace,
@@ -28,6 +28,10 @@ import { WorkspaceState } from './workspace.svelte';
 
 /** Kinds holding personal or office data: removed from the device when the person signs out. */
 export const PRIVATE_KINDS: ReadonlySet<DocKind> = new Set<DocKind>(['roster', 'contact', 'office']);
+const isPrivate = (name: string) => {
+	const kind = parseDocName(name)?.kind;
+	return kind !== undefined && PRIVATE_KINDS.has(kind);
+};
 
 /** Refresh this long before the access token expires. */
 const EARLY_MS = 60_000;
@@ -163,8 +167,7 @@ class SessionState {
 	/** A parked person signed out by too many wrong PINs: their private copies leave the tablet. */
 	async #forget(s: Session): Promise<void> {
 		void logoutRemote(s);
-		const keep = new Set(s.docs.filter((d) => !PRIVATE_KINDS.has(d.kind)).map((d) => d.name));
-		await pruneLocal(s.user.id, keep);
+		await pruneLocal(s.user.id, isPrivate);
 		const { [s.user.id]: _gone, ...pins } = this.#tablet.pins;
 		this.#saveTablet({ ...this.#tablet, pins });
 	}
@@ -235,19 +238,21 @@ class SessionState {
 	/**
 	 * Sign out: the relay revokes this device's session, and the person's private documents
 	 * (roster, contact, office) leave the device; shared documents stay for the next person.
+	 * An expired session ("sign in again") keeps them: the same person is coming back, and
+	 * changes the relay has not seen would otherwise be lost.
 	 */
 	async logout(): Promise<void> {
 		const s = this.#session;
 		const ws = this.#ws?.workspace;
+		const wipe = !this.#expired;
 		clearSession();
 		this.#stopTimers();
 		if (s) void logoutRemote(s);
-		if (ws) await ws.removeWhere((d) => PRIVATE_KINDS.has(d.ref.kind));
+		if (ws && wipe) await ws.removeWhere((d) => PRIVATE_KINDS.has(d.ref.kind));
 		await closeBlobStores();
 		await this.#close();
 		if (s) {
-			const keep = new Set(s.docs.filter((d) => !PRIVATE_KINDS.has(d.kind)).map((d) => d.name));
-			await pruneLocal(s.user.id, keep);
+			if (wipe) await pruneLocal(s.user.id, isPrivate);
 			const { [s.user.id]: _gone, ...pins } = this.#tablet.pins;
 			this.#saveTablet({ ...this.#tablet, pins, parked: this.#tablet.parked.filter((p) => p.user.id !== s.user.id) });
 		}
@@ -313,10 +318,12 @@ class SessionState {
 			this.#expired = false;
 			const ws = this.#ws?.workspace;
 			if (ws) {
-				// Rights taken away: those documents leave the device.
-				const now = new Set(next.docs.map((d) => d.name));
-				await Promise.all([...ws.docs.keys()].filter((n) => !now.has(n)).map((n) => ws.remove(n)));
-				await pruneLocal(next.user.id, now);
+				// Rights taken away (by the catalogue's rule, with the new claims): those documents
+				// leave the device. Documents still allowed stay, listed by the relay or not (one
+				// created offline is not on the relay yet).
+				const gone = (name: string) => accessFor(next.user, name) === null;
+				await Promise.all([...ws.docs.keys()].filter(gone).map((n) => ws.remove(n)));
+				await pruneLocal(next.user.id, gone);
 				for (const ref of next.docs) ws.ensure(ref);
 				ws.setToken(next.token);
 			}
@@ -337,7 +344,7 @@ class SessionState {
 		this.#ws = undefined;
 		if (ws) await ws.clearLocal();
 		await closeBlobStores();
-		await pruneLocal(s.user.id, new Set());
+		await pruneLocal(s.user.id, () => true);
 		this.#session = undefined;
 		this.#expired = false;
 		this.#revoked = true;

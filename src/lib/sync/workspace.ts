@@ -138,17 +138,18 @@ export class Workspace {
 }
 
 /**
- * Delete this person's IndexedDB copies of documents not in `keep` (rights taken away while the
- * app was closed, or every document when `keep` is empty). Needs `indexedDB.databases()`;
- * where a browser lacks it, only the open documents are removed (Workspace.remove).
+ * Delete this person's IndexedDB copies of the documents `drop` picks (rights taken away while
+ * the app was closed, private documents at sign-out, everything when revoked). Needs
+ * `indexedDB.databases()`; where a browser lacks it, only open documents are removed
+ * (Workspace.remove).
  */
-export async function pruneLocal(userId: string, keep: ReadonlySet<string>): Promise<string[]> {
+export async function pruneLocal(userId: string, drop: (docName: string) => boolean): Promise<string[]> {
 	if (typeof indexedDB === 'undefined' || typeof indexedDB.databases !== 'function') return [];
 	const prefix = localName(userId, '');
 	const gone: string[] = [];
 	for (const db of await indexedDB.databases()) {
 		const name = db.name;
-		if (!name?.startsWith(prefix) || keep.has(name.slice(prefix.length))) continue;
+		if (!name?.startsWith(prefix) || !drop(name.slice(prefix.length))) continue;
 		gone.push(name.slice(prefix.length));
 		await new Promise<void>((resolve) => {
 			const r = indexedDB.deleteDatabase(name);
