@@ -7,7 +7,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { deflateSync } from 'node:zlib';
-import { PHONE, TABLET, signedIn, syncStatus, whenServiceWorkerControls } from './helpers';
+import { PASSWORD, PHONE, TABLET, signedIn, syncStatus, whenServiceWorkerControls } from './helpers';
 
 /** A small real PNG (a red square on grey), so the photo goes through decoding and re-encoding. */
 function png(w = 64, h = 48): Buffer {
@@ -276,4 +276,31 @@ test('two dispatches made apart give the same result on both tablets and a confl
 	expect(await timeline(b.page)).toEqual(await timeline(a.page));
 	await a.context.close();
 	await b.context.close();
+});
+
+test('the yearly archive: the office runs it, old closed cases leave the board and are found in 往年归档, read-only', async ({ browser, request }) => {
+	test.setTimeout(180_000);
+	const login = await request.post('/api/login', { data: { username: 'secretary', password: PASSWORD } });
+	const { token } = (await login.json()) as { token: string };
+	// an early "now" moves only the oldest closed cases (those of November 2025), so other tests keep their board
+	const run = await request.post('/api/cases/archive', { headers: { authorization: `Bearer ${token}` }, data: { now: '2026-06-01T00:00:00+08:00' } });
+	expect(run.status()).toBe(200);
+	const moved = ((await run.json()) as { moved: Record<string, number> }).moved;
+	expect(moved['2025']).toBeGreaterThan(0);
+
+	// a fresh sign-in: the relay now lists the archive document among the secretary's documents
+	const { context, page } = await signedIn(browser, 'secretary', PHONE);
+	await page.goto('/cases');
+	await page.getByTestId('archive-link').click();
+	await expect(page.getByTestId('archive-year')).toHaveValue('2025');
+	await expect(page.getByTestId('archive-count')).toHaveAttribute('data-total', String(moved['2025']), { timeout: 30_000 });
+	const first = page.getByTestId('case-row').first();
+	const id = await first.getAttribute('data-case-id');
+	await page.getByTestId('archive-text').fill(id!);
+	await expect(page.getByTestId('archive-count')).toHaveAttribute('data-total', '1');
+	await page.getByTestId('case-row').first().click();
+	await expect(page).toHaveURL(new RegExp(`/cases/${id}$`));
+	await expect(page.getByTestId('case-archived')).toBeVisible();
+	await expect(page.getByTestId('no-actions')).toBeVisible();
+	await context.close();
 });

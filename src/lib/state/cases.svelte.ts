@@ -7,7 +7,7 @@
  * batch of new events bumps it once.
  */
 import { createSubscriber } from 'svelte/reactivity';
-import { docName, type Role, type UserClaims } from '$lib/model/catalogue';
+import { docName, parseDocName, type Role, type UserClaims } from '$lib/model/catalogue';
 import { appendEvent, eventsOf, randomEventId, replay, type DomainEvent } from '$lib/model/events';
 import type { LngLat } from '$lib/model/schema';
 import {
@@ -175,9 +175,53 @@ export class CasesState {
 		return this.board.list(filter, opts);
 	}
 
+	/** A case of the live board, else of a yearly archive already opened on this device (read-only there). */
 	get(id: string): CaseState | undefined {
 		void this.#version;
-		return this.board.state(id);
+		const live = this.board.state(id);
+		if (live) return live;
+		for (const a of this.#archives.values()) {
+			const s = a.board.state(id);
+			if (s) return s;
+		}
+		return undefined;
+	}
+
+	// ---- yearly archives (docs/cases.md §8): closed cases the relay moved out of the live board ----
+
+	#archives = new Map<number, { board: CaseBoard; loaded: boolean; stop?: () => void }>();
+
+	/** The years whose archive document this device has (newest first). */
+	archiveYears(): number[] {
+		const out: number[] = [];
+		for (const d of this.ws.workspace.docs.values()) {
+			const p = parseDocName(d.ref.name);
+			if (p?.kind === 'casesArchive' && p.communityId === this.user.communityId && p.year) out.push(p.year);
+		}
+		return out.sort((a, b) => b - a);
+	}
+
+	/** The board of one year's archive, built once its local copy is read (reactive through `version`). */
+	archive(year: number): { board: CaseBoard; loaded: boolean } | undefined {
+		void this.#version;
+		const hit = this.#archives.get(year);
+		if (hit) return hit;
+		const d = this.ws.workspace.get(docName.casesArchive(this.user.communityId, year));
+		if (!d) return undefined;
+		const entry: { board: CaseBoard; loaded: boolean; stop?: () => void } = { board: new CaseBoard({ cfg: this.cfg }), loaded: false };
+		this.#archives.set(year, entry);
+		void d.whenLoaded.then(() => {
+			entry.stop = entry.board.follow(d.doc, () => this.#version++);
+			entry.loaded = true;
+			this.#version++;
+		});
+		return entry;
+	}
+
+	/** Whether a case is in the live board (actions are taken there only). */
+	isLive(id: string): boolean {
+		void this.#version;
+		return this.board.state(id) !== undefined;
 	}
 
 	counts() {
@@ -202,7 +246,7 @@ export class CasesState {
 
 	/** What the signed-in person may do on this case now (the reducer's rights, not a copy). */
 	allowed(s: CaseState, now: number): CaseEventType[] {
-		if (!this.writable) return [];
+		if (!this.writable || !this.board.state(s.id)) return [];
 		return allowedActions(s, actingFor(this.user, s), now, this.cfg);
 	}
 
@@ -260,6 +304,7 @@ export class CasesState {
 
 	destroy(): void {
 		this.#stop?.();
+		for (const a of this.#archives.values()) a.stop?.();
 	}
 }
 
