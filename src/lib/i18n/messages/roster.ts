@@ -79,7 +79,15 @@ export const zh = {
 	'roster.contact.title': '网格联系',
 	'roster.contact.subtitle': '为您服务的网格员和楼长，点击即可拨打',
 	'roster.contact.none': '此网格还没有登记联系人。',
-	'roster.contact.report': '随手拍 · 反映问题'
+	'roster.contact.report': '随手拍 · 反映问题',
+	'roster.map.title': '网格地图',
+	'roster.map.total': '共 {h} 户 {p} 人，重点关爱 {c} 人',
+	'roster.map.figure': '按指标着色',
+	'roster.map.households': '户数',
+	'roster.map.persons': '人数',
+	'roster.map.care': '重点关爱',
+	'roster.map.partyMembers': '党员',
+	'roster.map.gcj': '底图为国测局坐标（GCJ-02，如高德、腾讯）'
 } as const;
 
 export const en: Record<keyof typeof zh, string> = {
@@ -162,5 +170,13 @@ export const en: Record<keyof typeof zh, string> = {
 	'roster.contact.title': 'Grid contacts',
 	'roster.contact.subtitle': 'Your grid worker and building heads: tap to call',
 	'roster.contact.none': 'No contacts recorded for this grid.',
-	'roster.contact.report': 'Report a problem'
+	'roster.contact.report': 'Report a problem',
+	'roster.map.title': 'Grid map',
+	'roster.map.total': '{h} households, {p} people, {c} needing care',
+	'roster.map.figure': 'Colour by',
+	'roster.map.households': 'Households',
+	'roster.map.persons': 'People',
+	'roster.map.care': 'Needing care',
+	'roster.map.partyMembers': 'Party members',
+	'roster.map.gcj': 'The base map uses GCJ-02 (e.g. AMap, Tencent)'
 };
