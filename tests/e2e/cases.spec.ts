@@ -301,6 +301,11 @@ test('the yearly archive: the office runs it, old closed cases leave the board a
 	await page.getByTestId('case-row').first().click();
 	await expect(page).toHaveURL(new RegExp(`/cases/${id}$`));
 	await expect(page.getByTestId('case-archived')).toBeVisible();
-	await expect(page.getByTestId('no-actions')).toBeVisible();
+	// the office may only reopen it: its events come back to the live board, with the reopen
+	await expect(page.getByTestId('actions').locator('[data-testid^=action-]')).toHaveCount(1);
+	await act(page, 'reopen');
+	await expect(page.getByTestId('case-archived')).toHaveCount(0);
+	await expect(page.locator('[data-testid=timeline-entry][data-type=reopen][data-outcome=applied]')).toHaveCount(1);
+	await expect(page.locator('[data-testid=timeline-entry][data-type=submit]')).toHaveCount(1);
 	await context.close();
 });

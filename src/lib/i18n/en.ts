@@ -547,7 +547,7 @@ export const en: Messages = {
 	'archive.allCategories': 'All categories',
 	'archive.count': '{n} found ({shown} shown)',
 	'archive.link': 'Archive',
-	'archive.readOnly': 'This case is archived and can only be read.',
+	'archive.readOnly': 'This case is archived: it can be read, and the office may reopen it.',
 	'figures.scope.community': 'This community',
 	'figures.scope.street': 'Street',
 	'figures.scope.district': 'District',

@@ -546,7 +546,7 @@ export const zh = {
 	'archive.allCategories': '全部类别',
 	'archive.count': '找到 {n} 件（显示 {shown} 件）',
 	'archive.link': '往年归档',
-	'archive.readOnly': '此案件已移入归档，只能查看。',
+	'archive.readOnly': '此案件已移入归档：可以查看，办公室可以重新打开。',
 	'figures.scope.community': '本社区',
 	'figures.scope.street': '街道',
 	'figures.scope.district': '区',

@@ -15,6 +15,7 @@ import {
 	CategorySuggester,
 	DEFAULT_CONFIG,
 	addDuration,
+	copyEvents,
 	initCaseState,
 	makeCaseReducer,
 	allowedActions,
@@ -246,7 +247,9 @@ export class CasesState {
 
 	/** What the signed-in person may do on this case now (the reducer's rights, not a copy). */
 	allowed(s: CaseState, now: number): CaseEventType[] {
-		if (!this.writable || !this.board.state(s.id)) return [];
+		if (!this.writable) return [];
+		// an archived case: only a reopen (which brings its events back to the live board first)
+		if (!this.board.state(s.id)) return allowedActions(s, actingFor(this.user, s), now, this.cfg).filter((a) => a === 'reopen');
 		return allowedActions(s, actingFor(this.user, s), now, this.cfg);
 	}
 
@@ -272,6 +275,17 @@ export class CasesState {
 	act(caseId: string, type: CaseEventType, data: Record<string, unknown> = {}): DomainEvent {
 		const d = this.doc;
 		if (!d || !this.writable) throw new Error('无权写入案件 / You may not write cases');
+		if (!this.board.state(caseId)) {
+			// a case of a yearly archive: its events come back to the live board first (by id, so
+			// nothing twice), then the action applies there; the relay's next archive run sees it open
+			for (const a of this.#archives.values()) {
+				const archived = a.board.replayer.get(caseId);
+				if (archived) {
+					copyEvents(d.doc, archived.state.timeline.map((t) => t.event));
+					break;
+				}
+			}
+		}
 		const f = this.board.replayer.get(caseId);
 		deviceClock.receive(f?.headAt);
 		const body = { ...data };
