@@ -4,6 +4,7 @@ import { pinyin } from 'pinyin-pro';
 import { PHONE, signedIn } from './helpers';
 
 test('search by pinyin initials, phone tail and address; reveal records who, why and when', async ({ browser }) => {
+	test.setTimeout(180_000);
 	const { context, page } = await signedIn(browser, 'staff', PHONE);
 	const audits: unknown[] = [];
 	// the relay's /api/audit belongs to the access feature; answer here as its contract says
@@ -55,6 +56,7 @@ test('search by pinyin initials, phone tail and address; reveal records who, why
 });
 
 test('import a spreadsheet on the tablet: map, check, preview, import; a second device sees the people', async ({ browser }) => {
+	test.setTimeout(300_000); // two devices signing in and syncing on a loaded machine
 	const ExcelJS = (await import('exceljs')).default;
 	const { makeIdNumber } = await import('../../src/lib/model/idcard');
 	const wb = new ExcelJS.Workbook();
@@ -99,6 +101,7 @@ test('import a spreadsheet on the tablet: map, check, preview, import; a second 
 });
 
 test('service cards: 8 per A4 page in print, each with a QR code to the grid contact page', async ({ browser }) => {
+	test.setTimeout(180_000);
 	const { context, page } = await signedIn(browser, 'staff');
 	await page.goto('/cards');
 	const cards = page.getByTestId('service-card');
@@ -118,5 +121,20 @@ test('service cards: 8 per A4 page in print, each with a QR code to the grid con
 	await page.goto('/cards/contact/hehe-g01');
 	await expect(page.getByTestId('grid-contact').locator('a[href^="tel:"]').first()).toBeVisible({ timeout: 30_000 });
 	expect(href).toMatch(/^http/);
+	await context.close();
+});
+
+test('the map colours grids by the chosen figure and lists the rolled-up counts', async ({ browser }) => {
+	test.setTimeout(180_000);
+	const { context, page } = await signedIn(browser, 'staff');
+	await page.goto('/map');
+	const counts = page.getByTestId('map-grid-counts').locator('li');
+	await expect(counts.first()).toBeVisible({ timeout: 30_000 });
+	const households = await counts.first().textContent();
+	await page.getByTestId('map-figure').getByRole('radio').nth(1).click(); // 人数
+	await expect(page.getByTestId('map-figure').getByRole('radio').nth(1)).toHaveAttribute('aria-checked', 'true');
+	await expect(counts.first()).not.toHaveText(households!);
+	await expect(page.getByTestId('map-legend').locator('span span')).toHaveCount(5);
+	await page.screenshot({ path: 'test-results/roster-map-tablet.png' });
 	await context.close();
 });

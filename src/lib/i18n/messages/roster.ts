@@ -2,6 +2,7 @@
 export const zh = {
 	'roster.search.placeholder': '姓名、拼音（如 zs）、手机尾号或 3栋2单元501',
 	'roster.people.openBuilding': '打开 {name}',
+	'roster.people.more': '花名册的其他视图',
 	'roster.reveal.hint': '号码已隐藏，点击号码并说明用途后查看（会留痕）',
 	'roster.reveal.button': '查看完整{what}号码',
 	'roster.reveal.title': '查看完整{what}',
@@ -93,6 +94,7 @@ export const zh = {
 export const en: Record<keyof typeof zh, string> = {
 	'roster.search.placeholder': 'Name, pinyin (e.g. zs), phone tail or 3栋2单元501',
 	'roster.people.openBuilding': 'Open {name}',
+	'roster.people.more': 'Other views of the roster',
 	'roster.reveal.hint': 'Numbers are masked: tap one and give a reason to see it (recorded)',
 	'roster.reveal.button': 'Show the full {what} number',
 	'roster.reveal.title': 'Show the full {what}',
