@@ -19,6 +19,11 @@ async function qrPng(tablet: Page): Promise<{ png: Buffer; code: string }> {
 	return { png: Buffer.from(src.split(',')[1], 'base64'), code };
 }
 
+/** Wait until the volunteer document's local copy is read (the page re-renders once before). */
+async function loaded(page: Page) {
+	await expect(page.getByTestId('volunteer-tabs')).toHaveAttribute('data-loaded', 'true', { timeout: 30_000 });
+}
+
 async function scan(phone: Page, png: Buffer) {
 	await phone.getByTestId('scan-file').setInputFiles({ name: 'qr.png', mimeType: 'image/png', buffer: png });
 }
@@ -29,6 +34,7 @@ test('a volunteer signs up on a phone, checks in and out by scanning the tablet�
 	const office = await signedIn(browser, 'staff', TABLET);
 	const tablet = office.page;
 	await tablet.goto('/volunteer?tab=office');
+	await loaded(tablet);
 	const form = tablet.getByTestId('post-task');
 	await form.locator('input[name=title]').fill(title);
 	await form.locator('input[name=place]').fill('和合居社区党群服务中心');
@@ -46,6 +52,7 @@ test('a volunteer signs up on a phone, checks in and out by scanning the tablet�
 	const vol = await signedIn(browser, 'volunteer', PHONE);
 	const phone = vol.page;
 	await phone.goto('/volunteer?tab=tasks');
+	await loaded(phone);
 	const card = phone.getByTestId('shift').filter({ hasText: title });
 	await expect(card).toBeVisible({ timeout: 20_000 });
 	await card.getByTestId('sign-up').click();
@@ -54,12 +61,14 @@ test('a volunteer signs up on a phone, checks in and out by scanning the tablet�
 	await phone.screenshot({ path: 'test-results/volunteer-phone-tasks.png', fullPage: true });
 	await expect(syncStatus(phone)).toHaveAttribute('data-state', 'synced', { timeout: 20_000 });
 
-	// both devices offline: the tablet keeps signing codes, the phone verifies them alone
+	// the scanner is opened online (its code is then on the phone); then both devices go offline:
+	// the tablet keeps signing codes, the phone verifies them alone
+	await card.getByTestId('scan-link').click();
+	await expect(phone).toHaveURL(/\/volunteer\/scan\?shift=/);
+	await expect(phone.getByTestId('scan-file')).toBeAttached();
 	await office.context.setOffline(true);
 	await vol.context.setOffline(true);
 	const first = await qrPng(tablet);
-	await card.getByTestId('scan-link').click();
-	await expect(phone).toHaveURL(/\/volunteer\/scan\?shift=/);
 	await scan(phone, first.png);
 	await expect(phone.getByTestId('scan-result')).toHaveAttribute('data-ok', 'true');
 	await expect(phone.getByTestId('scan-result')).toContainText('签到成功');

@@ -52,6 +52,7 @@ describe('ledger', () => {
 			['service', 'u-a', 2, 12, 't2.0', ''],
 			['adjust', 'u-b', 0, -20, '重复登记，扣回', 'u-staff']
 		]);
+		expect(ledger(s).filter((e) => e.kind === 'service').map((e) => e.minutes)).toEqual([90, 120, 100, 120]);
 		expect(totalPoints(ledger(s), 'u-a')).toBe(27);
 	});
 	it.each([

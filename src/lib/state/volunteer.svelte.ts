@@ -203,11 +203,14 @@ export class Volunteer {
 	}
 
 	/** Check a scanned code on this phone, then send the check-in or check-out through the desk. */
-	async scan(text: string, shiftId: string, now = Date.now()): Promise<{ check: CodeCheck; event?: DomainEvent; type?: 'checkIn' | 'checkOut' }> {
+	async scan(text: string, shiftId: string, now = Date.now()): Promise<{ check: CodeCheck | { ok: false; problem: 'codeReused' }; event?: DomainEvent; type?: 'checkIn' | 'checkOut' }> {
 		const check = await verifyCode(text, { keys: this.state.keys, communityId: this.user.communityId, shiftId, nowMs: now });
 		if (!check.ok) return { check };
 		const a = this.state.shifts[shiftId]?.attendance[this.user.id];
-		const pendingIn = this.waiting.some((w) => w.status === 'waiting' && w.event.type === 'checkIn' && w.event.subject === shiftId);
+		const mine = this.waiting.filter((w) => w.status === 'waiting' && w.event.subject === shiftId);
+		// a code counts once: the reducer would refuse it (codeReused), so say so now
+		if ((a?.codes ?? []).includes(`${check.keyId}:${check.minute}`) || mine.some((w) => (w.event.data as { code?: string }).code === text.trim())) return { check: { ok: false, problem: 'codeReused' } };
+		const pendingIn = mine.some((w) => w.event.type === 'checkIn');
 		const type = a?.inAt !== undefined || pendingIn ? 'checkOut' : 'checkIn';
 		return { check, type, event: this.deskAct(type, shiftId, { code: text.trim() }) };
 	}

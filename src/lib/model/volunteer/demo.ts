@@ -33,7 +33,7 @@ export function volunteerDemoEvents(members: readonly VolunteerDemoMember[], sta
 	for (let w = 0; w < 4; w++) {
 		TASKS.forEach((t, k) => {
 			const id = `demo-w${w + 1}-${k + 1}`;
-			const start = MAY + (w * 7 + k * 1.5) * 24 * H + t.hour * H;
+			const start = MAY + (w * 7 + Math.round(k * 1.5)) * 24 * H + t.hour * H;
 			add(start - 5 * 24 * H, staffId, 'task', id, { title: t.title, place: t.place, start, end: start + t.len * H, capacity: t.cap, eligibility: k === 2 ? 'party' : 'anyone', pointsPerHour: t.pph, cancelCutoffMin: 120 });
 			// a rotating group signs up; most come, one sometimes does not (a no-show)
 			const group = members.filter((m, i) => (i + w + k) % 3 !== 0 && (k !== 2 || m.partyMember)).slice(0, t.cap);

@@ -18,6 +18,8 @@ export interface LedgerEntry {
 	/** when it was earned: check-out time, or the adjustment's time (epoch ms) */
 	at: number;
 	hours: number;
+	/** service: whole minutes credited */
+	minutes: number;
 	points: number;
 	shiftId?: string;
 	taskId?: string;
@@ -43,10 +45,10 @@ export function ledger(s: VolunteerState): LedgerEntry[] {
 			if (a.inAt === undefined || a.outAt === undefined) continue;
 			const minutes = creditedMinutes(t, sh, a.inAt, a.outAt);
 			const hours = minutes / 60;
-			out.push({ kind: 'service', id: `${sh.id}:${a.person}`, person: a.person, at: a.outAt, hours: round1(hours), points: round1(hours * t.pointsPerHour), shiftId: sh.id, taskId: t.id });
+			out.push({ kind: 'service', id: `${sh.id}:${a.person}`, person: a.person, at: a.outAt, hours: round1(hours), minutes, points: round1(hours * t.pointsPerHour), shiftId: sh.id, taskId: t.id });
 		}
 	}
-	for (const a of s.adjustments) out.push({ kind: 'adjust', id: a.id, person: a.person, at: a.at, hours: 0, points: a.points, reason: a.reason, by: a.by });
+	for (const a of s.adjustments) out.push({ kind: 'adjust', id: a.id, person: a.person, at: a.at, hours: 0, minutes: 0, points: a.points, reason: a.reason, by: a.by });
 	return out.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
