@@ -186,7 +186,7 @@ export function moveItem(doc: Y.Doc, ed: Editor, id: string, to: number): boolea
 	const rest = items.filter((x) => x.id !== id);
 	const k = Math.max(0, Math.min(rest.length, to));
 	const before = rest[k - 1]?.pos;
-	let after = rest[k]?.pos;
+	let after: string | undefined = rest[k]?.pos;
 	// Equal keys (two moves made apart landed on one key): order by id breaks the tie, so
 	// step past the equal ones to leave room.
 	if (before !== undefined && after !== undefined && before >= after) after = undefined;

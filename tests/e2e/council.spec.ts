@@ -1,0 +1,116 @@
+/**
+ * Consultations across devices (issue 5): two council members edit one agenda live and see each
+ * other's presence; a resident seconds a topic on a phone (through the relay's council intake);
+ * a motion voted at the meeting becomes a resolution on the residents' public board.
+ */
+import { expect, test } from '@playwright/test';
+import { PHONE, TABLET, signedIn } from './helpers';
+
+test.describe.configure({ mode: 'serial' });
+
+test('two members edit the agenda live and see each other; a resolution reaches the public board', async ({ browser }) => {
+	test.setTimeout(180_000);
+	const sec = await signedIn(browser, 'secretary', TABLET);
+	const mem = await signedIn(browser, 'council1', PHONE);
+
+	// the secretary plans a meeting
+	await sec.page.goto('/council?tab=meetings');
+	await sec.page.getByTestId('meeting-new').click();
+	await sec.page.getByTestId('meeting-title').fill('十二月居民议事会');
+	await sec.page.getByTestId('meeting-start').fill('2026-12-10T19:00');
+	await sec.page.getByTestId('meeting-submit').click();
+	await expect(sec.page).toHaveURL(/\/council\/meeting\/m/);
+	const url = new URL(sec.page.url()).pathname;
+	await sec.page.getByTestId('meeting-members').fill('u-council1, u-council2, u-secretary');
+	await sec.page.getByTestId('meeting-members-save').click();
+
+	// the member opens the same meeting on a phone: both see both
+	await mem.page.goto(url);
+	await expect(sec.page.getByTestId('presence-peer')).toHaveCount(2, { timeout: 30_000 });
+	await expect(mem.page.getByTestId('presence-peer')).toHaveCount(2, { timeout: 30_000 });
+
+	// the secretary adds two items; the member sees them and retitles one; the secretary sees that
+	await sec.page.getByTestId('agenda-add').click();
+	await sec.page.getByTestId('agenda-title').first().fill('3号楼加装电梯');
+	await sec.page.getByTestId('agenda-add').click();
+	await sec.page.getByTestId('agenda-title').nth(1).fill('停车管理');
+	await expect(mem.page.getByTestId('agenda-title')).toHaveCount(2, { timeout: 15_000 });
+	await expect(mem.page.getByTestId('agenda-title').nth(1)).toHaveValue('停车管理');
+	const memTitle = mem.page.getByTestId('agenda-title').nth(1);
+	await memTitle.focus();
+	// presence says who edits which item
+	await expect(sec.page.getByTestId('agenda-item').nth(1).getByTestId('agenda-editing')).toBeVisible({ timeout: 15_000 });
+	await memTitle.fill('停车管理办法');
+	await expect(sec.page.getByTestId('agenda-title').nth(1)).toHaveValue('停车管理办法', { timeout: 15_000 });
+	// the member moves it up; both show the same order
+	await mem.page.getByTestId('agenda-up').nth(1).click();
+	await expect(sec.page.getByTestId('agenda-title').first()).toHaveValue('停车管理办法', { timeout: 15_000 });
+	await expect(mem.page.getByTestId('agenda-title').first()).toHaveValue('停车管理办法');
+	// notes: rich text typed on one side appears on the other
+	await mem.page.locator('.pm-notes').first().click();
+	await mem.page.keyboard.type('先听取业主意见');
+	await expect(sec.page.locator('.pm-notes').first()).toContainText('先听取业主意见', { timeout: 15_000 });
+	await mem.page.screenshot({ path: 'test-results/council-agenda-phone.png', fullPage: true });
+	await sec.page.screenshot({ path: 'test-results/council-agenda-tablet.png', fullPage: true });
+
+	// check-in by the secretary, a motion, the count, the result
+	await sec.page.getByTestId('session-open').click();
+	for (const who of ['u-council1', 'u-council2']) {
+		await sec.page.getByTestId('checkin-who').selectOption(who);
+		await sec.page.getByTestId('checkin-secretary').click();
+	}
+	await expect(sec.page.getByTestId('quorum')).toContainText('2/3');
+	await sec.page.getByTestId('motion-text').fill('同意制定小区停车管理办法');
+	await sec.page.getByTestId('motion-add').click();
+	// the member votes on the phone
+	await mem.page.getByTestId('vote-for').click();
+	await expect(sec.page.getByTestId('motion-tally')).toContainText('赞成 1', { timeout: 15_000 });
+	await sec.page.getByTestId('motion-close').click();
+	await expect(sec.page.getByTestId('motion-result')).toContainText('未通过'); // 1 of 2 present is not more than half
+	await sec.page.getByTestId('motion-text').fill('同意3号楼加装电梯');
+	await sec.page.getByTestId('motion-add').click();
+	await mem.page.getByTestId('vote-for').last().click();
+	await sec.page.getByTestId('checkin-who').selectOption('u-secretary');
+	await sec.page.getByTestId('checkin-secretary').click();
+	await sec.page.getByTestId('vote-for').last().click();
+	await expect(sec.page.getByTestId('motion-tally').last()).toContainText('赞成 2', { timeout: 15_000 });
+	await sec.page.getByTestId('motion-close').last().click();
+	await expect(sec.page.getByTestId('motion-result').last()).toContainText('通过');
+	await sec.page.getByTestId('motion-adopt').click();
+	await sec.page.goto('/council?tab=board');
+	await sec.page.getByTestId('resolution-publish').click();
+
+	// a resident's phone shows it on the public board
+	const res = await signedIn(browser, 'resident', PHONE);
+	await res.page.goto('/council?tab=board');
+	await expect(res.page.getByTestId('resolution').filter({ hasText: '同意3号楼加装电梯' })).toBeVisible({ timeout: 30_000 });
+	await res.page.screenshot({ path: 'test-results/council-board-phone.png', fullPage: true });
+	await Promise.all([sec.context.close(), mem.context.close(), res.context.close()]);
+});
+
+test('a resident seconds a topic on a phone', async ({ browser }) => {
+	test.setTimeout(120_000);
+	const mem = await signedIn(browser, 'council1', TABLET);
+	await mem.page.goto('/council');
+	await mem.page.getByTestId('topic-new').click();
+	const title = `小区加装充电桩 ${Date.now() % 100000}`;
+	await mem.page.getByTestId('topic-title').fill(title);
+	await mem.page.getByTestId('topic-submit').click();
+	const memTopic = mem.page.getByTestId('topic').filter({ hasText: title });
+	await expect(memTopic.getByTestId('topic-count')).toHaveText('0');
+
+	const res = await signedIn(browser, 'resident', PHONE);
+	await res.page.goto('/council');
+	const topic = res.page.getByTestId('topic').filter({ hasText: title });
+	await expect(topic).toBeVisible({ timeout: 30_000 });
+	await topic.getByTestId('topic-second').click();
+	await expect(topic.getByTestId('topic-count')).toHaveText('1');
+	await expect(topic.getByTestId('topic-second')).toHaveAttribute('aria-pressed', 'true');
+	await res.page.screenshot({ path: 'test-results/council-topics-phone.png', fullPage: true });
+	// the relay takes it in; the member sees one second, and a second tap takes it back everywhere
+	await expect(memTopic.getByTestId('topic-count')).toHaveText('1', { timeout: 30_000 });
+	await topic.getByTestId('topic-second').click();
+	await expect(topic.getByTestId('topic-count')).toHaveText('0');
+	await expect(memTopic.getByTestId('topic-count')).toHaveText('0', { timeout: 30_000 });
+	await Promise.all([mem.context.close(), res.context.close()]);
+});
