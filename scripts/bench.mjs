@@ -9,7 +9,7 @@
  *   BENCH_QUICK=1              smoke run of a few seconds (small sizes; docs not updated)
  *   BENCH_SERVERS=ref,ours     which servers
  *   BENCH_SCENARIOS=fanout,cold,cases   (cases: bench/cases-bench.mjs, the case board)
- *   BENCH_READERS=10,100,500   fan-out reader counts
+ *   BENCH_READERS=10,100,500,1500   fan-out reader counts (observers of one writer)
  *   BENCH_CLIENTS=provider,raw fan-out reader kinds (WebsocketProvider / raw ws reader)
  *   BENCH_EDITS=200            edits per fan-out run
  *   BENCH_INTERVAL_MS=20       spacing of the edits
@@ -61,7 +61,7 @@ const cfg = {
 	quick: QUICK,
 	servers: list(env.BENCH_SERVERS, 'ref,ours'),
 	scenarios: list(env.BENCH_SCENARIOS, 'fanout,cold,cases'),
-	readers: list(env.BENCH_READERS, QUICK ? '5' : '10,100,500').map(Number),
+	readers: list(env.BENCH_READERS, QUICK ? '5' : '10,100,500,1500').map(Number),
 	clients: list(env.BENCH_CLIENTS, 'provider,raw'),
 	edits: int('BENCH_EDITS', 200, 20),
 	intervalMs: int('BENCH_INTERVAL_MS', 20, 10),
