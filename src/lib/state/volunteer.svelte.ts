@@ -8,7 +8,7 @@
  * top of the folded state, and once refused, with the reason.
  */
 import * as Y from 'yjs';
-import { docName, type UserClaims } from '$lib/model/catalogue';
+import { docName, parseDocName, type UserClaims } from '$lib/model/catalogue';
 import { eventProblem, eventsOf, randomEventId, type DomainEvent } from '$lib/model/events';
 import {
 	foldVolunteer,
@@ -84,6 +84,7 @@ export class Volunteer {
 	readonly desk: SyncedDoc | undefined;
 	#board: YView<{ events: DomainEvent[]; state: VolunteerState }> | undefined;
 	#desk: YView<DeskContents> | undefined;
+	#allDetails: YView<Map<string, RequestDetails>> | undefined;
 
 	constructor(ws: WorkspaceState) {
 		this.ws = ws;
@@ -97,6 +98,17 @@ export class Volunteer {
 				const events = eventsOf(b.doc).toArray();
 				return { events, state: foldVolunteer(events) };
 			});
+		if (isOfficeRole(ws.user.role)) {
+			const desks = [...ws.workspace.docs.values()].filter((x) => parseDocName(x.ref.name)?.kind === 'volunteerDesk');
+			this.#allDetails = new YView(
+				desks.map((x) => deskRequests(x.doc)),
+				() => {
+					const out = new Map<string, RequestDetails>();
+					for (const x of desks) for (const [k, v] of readDesk(x.doc).requests) out.set(k, v);
+					return out;
+				}
+			);
+		}
 		const d = this.desk;
 		if (d) this.#desk = new YView([deskOutbox(d.doc), deskMarks(d.doc), deskMe(d.doc), deskRequests(d.doc)], () => readDesk(d.doc));
 	}
@@ -132,6 +144,11 @@ export class Volunteer {
 
 	get requestDetails(): Map<string, RequestDetails> {
 		return this.#desk?.current.requests ?? new Map();
+	}
+
+	/** Office: the private details of every request, from the desks this device has open (reactive). */
+	detailsOf(requestId: string): RequestDetails | undefined {
+		return this.#allDetails?.current.get(requestId) ?? this.requestDetails.get(requestId);
 	}
 
 	/** Desk actions the relay has not copied yet, or refused. */

@@ -60,7 +60,7 @@ export function volunteerDemoMembers(
 	const v = u('volunteer');
 	const p = u('partymember');
 	const b = u('buildinghead');
-	if (v) out.push({ id: v.claims.id, name: v.name, skills: ['repair'] });
+	if (v) out.push({ id: v.claims.id, name: v.name, skills: ['维修'] });
 	if (p) out.push({ id: p.claims.id, name: p.name, partyMember: true, employer: '沈阳市自来水公司' });
 	if (b) out.push({ id: b.claims.id, name: b.name, partyMember: true });
 	const employers = ['沈阳市自来水公司', '和平区人民医院', undefined];
