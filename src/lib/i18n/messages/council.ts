@@ -147,6 +147,8 @@ export const zh = {
 	'council.board.rate': '评价：',
 	'council.board.publish': '公示 7 天',
 	'council.board.meeting': '查看会议',
+	'council.board.followUps': '落实：',
+	'council.board.toCase': '转为案件办理',
 
 	'council.notices.post': '发布通知',
 	'council.notices.titleLabel': '标题',
@@ -302,6 +304,8 @@ export const en: Record<keyof typeof zh, string> = {
 	'council.board.rate': 'Rate:',
 	'council.board.publish': 'Publish for 7 days',
 	'council.board.meeting': 'The meeting',
+	'council.board.followUps': 'Follow-up:',
+	'council.board.toCase': 'Make it a case',
 
 	'council.notices.post': 'Post a notice',
 	'council.notices.titleLabel': 'Title',
