@@ -1,0 +1,25 @@
+/** Council model figures (docs/council.md): replay of a large council log, support(), agenda moves. Run: npx vite-node bench/council/model.ts */
+import * as Y from 'yjs';
+import { replay, newEvent, appendEvent, eventsOf } from '../../src/lib/model/events';
+import { Clock } from '../../src/lib/model/hlc';
+import { councilReducer, initCouncilState, support, subject, type TopicState } from '../../src/lib/model/council';
+import { addItem, moveItem, readAgenda } from '../../src/lib/model/council/agenda';
+const doc = new Y.Doc();
+const c = new Clock('bench', { physical: () => Date.UTC(2026, 10, 1) });
+const T = 500, P = 2000;
+for (let i = 0; i < T; i++) appendEvent(doc, newEvent(c, { actor: `rp-${i}`, role: 'resident', type: 'propose', subject: subject.topic(`t${i}`), data: { title: `议题${i}` } }));
+for (let k = 0; k < 20000; k++) appendEvent(doc, newEvent(c, { actor: `rp-${k % P}`, role: 'resident', type: k % 5 ? 'second' : 'unsecond', subject: subject.topic(`t${(k * 7) % T}`), data: {} }));
+let t0 = performance.now();
+const out = replay(eventsOf(doc).toArray(), councilReducer, initCouncilState);
+const ms = performance.now() - t0;
+const topics = new Map([...out.values()].map((f) => [f.state.id, f.state as TopicState]));
+t0 = performance.now();
+for (let i = 0; i < T; i++) support(topics, `t${i}`);
+const sms = performance.now() - t0;
+console.log(`replay ${eventsOf(doc).length} events (${T} topics): ${ms.toFixed(0)} ms; support() for all topics: ${sms.toFixed(0)} ms; update ${Y.encodeStateAsUpdate(doc).length} bytes`);
+const a = new Y.Doc();
+const ed = { by: 'u', now: () => 0 };
+for (let i = 0; i < 50; i++) addItem(a, ed, { id: `i${i}`, title: `事项${i}` });
+t0 = performance.now();
+for (let k = 0; k < 1000; k++) moveItem(a, ed, `i${k % 50}`, (k * 13) % 50);
+console.log(`1000 moves in a 50-item agenda: ${(performance.now() - t0).toFixed(0)} ms; max pos length ${Math.max(...readAgenda(a).map((x) => x.pos.length))}; doc ${Y.encodeStateAsUpdate(a).length} bytes`);
