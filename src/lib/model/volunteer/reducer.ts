@@ -116,6 +116,15 @@ const overlaps = (a: { start: number; end: number }, b: { start: number; end: nu
 /** The mutable fold; `foldVolunteer` hands out a fresh one per call, so the whole is pure. */
 class Fold {
 	s = initVolunteerState();
+	/** person → shifts where they hold a seat or wait (the overlap check reads only these) */
+	held = new Map<string, Set<string>>();
+
+	hold(person: string, shiftId: string, on: boolean) {
+		let h = this.held.get(person);
+		if (!h) this.held.set(person, (h = new Set()));
+		if (on) h.add(shiftId);
+		else h.delete(shiftId);
+	}
 
 	notice(person: string, kind: NoticeKind, shiftId: string, e: DomainEvent, at: number, extra: { reason?: RefuseCode; other?: string } = {}) {
 		this.s.notices.push({ person, kind, shiftId, event: e.id, at, ...extra });
@@ -278,9 +287,11 @@ class Fold {
 		if (at >= sh.end) refuse('ended');
 		if ((t.eligibility === 'party' && !m.partyMember) || (t.eligibility === 'skill' && !m.skills.includes(t.skill!))) refuse('notEligible');
 		if (sh.seats.includes(person) || sh.waitlist.includes(person)) refuse('already');
-		for (const other of Object.values(this.s.shifts)) {
-			if (other.id !== sh.id && !other.cancelled && overlaps(other, sh) && (other.seats.includes(person) || other.waitlist.includes(person))) refuse('overlap');
+		for (const id of this.held.get(person) ?? []) {
+			const other = this.s.shifts[id];
+			if (other.id !== sh.id && !other.cancelled && overlaps(other, sh)) refuse('overlap');
 		}
+		this.hold(person, sh.id, true);
 		if (sh.seats.length < t.capacity) {
 			sh.seats.push(person);
 			this.notice(person, 'seat', sh.id, e, at);
@@ -306,6 +317,7 @@ class Fold {
 		if (sh.attendance[person]?.inAt !== undefined) refuse('already');
 		if (!office && seat >= 0 && at >= sh.start - t.cancelCutoffMin * MIN) refuse('pastCutoff');
 		if (wait >= 0) sh.waitlist.splice(wait, 1);
+		this.hold(person, sh.id, false);
 		this.notice(person, 'cancelled', sh.id, e, at);
 		if (seat < 0) return;
 		sh.seats.splice(seat, 1);
@@ -376,15 +388,16 @@ export function foldVolunteer(entries: Iterable<unknown>, opts: FoldOptions = {}
 	}
 	valid.sort(compareEvents);
 	const f = new Fold();
-	const seen = new Map<string, string>();
+	const seen = new Map<string, DomainEvent>();
 	for (const e of valid) {
-		const c = canonicalJson(e);
 		const known = seen.get(e.id);
 		if (known !== undefined) {
-			if (known !== c && !f.s.conflicts.some((x) => x.kind === 'duplicate-id' && x.events[0] === e.id)) f.s.conflicts.push({ kind: 'duplicate-id', events: [e.id] });
+			// compared only on a repeated id (rare), so the common case costs no serialisation
+			if (known !== e && canonicalJson(known) !== canonicalJson(e) && !f.s.conflicts.some((x) => x.kind === 'duplicate-id' && x.events[0] === e.id))
+				f.s.conflicts.push({ kind: 'duplicate-id', events: [e.id] });
 			continue;
 		}
-		seen.set(e.id, c);
+		seen.set(e.id, e);
 		f.apply(e);
 		f.s.applied++;
 	}
