@@ -3,8 +3,24 @@
  * office invites a person and pairs their phone with the QR link; user text is rendered inert;
  * revoking the phone disconnects it at once and removes its local copies.
  */
-import { expect, test, type Page } from '@playwright/test';
-import { PASSWORD, PHONE, TABLET, signedIn, syncStatus } from './helpers';
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { PASSWORD, PHONE, TABLET, syncStatus } from './helpers';
+
+// Several people and devices per test, on a shared machine: give them time.
+test.setTimeout(300_000);
+
+/** Like helpers.signedIn, with room for a slow first sync of the office's many documents. */
+async function signedIn(browser: Browser, username: string) {
+	const context = await browser.newContext({ viewport: TABLET });
+	const page = await context.newPage();
+	await page.goto('/login');
+	await page.locator('#username').fill(username);
+	await page.locator('#password').fill(PASSWORD);
+	await page.locator('form button[type=submit]').click();
+	await expect(page).not.toHaveURL(/\/login/);
+	await expect(syncStatus(page)).toHaveAttribute('data-state', 'synced', { timeout: 120_000 });
+	return { context, page };
+}
 
 const XSS = [
 	'<img src=x onerror="window.__xss=1">',
@@ -34,7 +50,7 @@ test('the app runs under its CSP on every main screen, with safe headers', async
 	expect(h['content-security-policy']).toContain("frame-ancestors 'none'");
 	expect(h['x-content-type-options']).toBe('nosniff');
 	expect(h['x-frame-options']).toBe('DENY');
-	await expect(syncStatus(page)).toHaveAttribute('data-state', 'synced', { timeout: 30_000 });
+	await expect(syncStatus(page)).toHaveAttribute('data-state', 'synced', { timeout: 120_000 });
 	for (const path of ['/', '/cases', '/people', '/figures', '/accounts', '/audit']) {
 		await page.goto(path);
 		await expect(syncStatus(page)).toBeVisible();
@@ -86,7 +102,7 @@ test('invite, pair a phone by the QR link, XSS names inert, revoke: the phone is
 	await phone.locator('#pair-password').fill('phone-password-1');
 	await phone.locator('button[type=submit]').click();
 	await expect(phone).not.toHaveURL(/\/login/);
-	await expect(syncStatus(phone)).toHaveAttribute('data-state', 'synced', { timeout: 30_000 });
+	await expect(syncStatus(phone)).toHaveAttribute('data-state', 'synced', { timeout: 120_000 });
 	expect(await phone.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
 	const userId = await phone.evaluate(() => JSON.parse(localStorage.getItem('dq.session')!).user.id as string);
 	const localDbs = () => phone.evaluate(async (id) => (await indexedDB.databases()).map((d) => d.name!).filter((n) => n.startsWith(`dq:${id}:`)), userId);
@@ -144,7 +160,7 @@ test('a shared tablet locks after 5 idle minutes, unlocks by PIN, and switches p
 		await page.locator('#password').fill(PASSWORD);
 		await page.locator('form button[type=submit]').click();
 		await expect(page).not.toHaveURL(/\/login/);
-		await expect(syncStatus(page)).toBeVisible({ timeout: 30_000 });
+		await expect(syncStatus(page)).toBeVisible({ timeout: 60_000 });
 	};
 	const setPin = async (pin: string) => {
 		await page.goto('/settings');
