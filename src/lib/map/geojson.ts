@@ -120,3 +120,56 @@ export function labelPoint(ring: Ring): LngLat | undefined {
 	}
 	return [cx / (3 * a), cy / (3 * a)];
 }
+
+export interface GridShapeMatch {
+	gridId: string;
+	ring: Ring;
+	/** the feature's name or id as it was in the file */
+	label: string;
+}
+
+export interface GridShapeImport {
+	matched: GridShapeMatch[];
+	/** features that name no grid, or carry no usable polygon, with why */
+	skipped: Array<{ label: string; reason: string }>;
+}
+
+/**
+ * Grid outlines from a GeoJSON file (a FeatureCollection of Polygons or MultiPolygons in WGS84,
+ * as QGIS or an online editor writes them). Each feature is matched to a grid by its
+ * `properties.id`, else `properties.name`/`名称`/`网格`; a MultiPolygon keeps its largest
+ * outer ring; holes are dropped. Coordinates outside lng/lat range are refused (a file in a
+ * projected system, e.g. metres, is not WGS84).
+ */
+export function gridShapesFromGeoJSON(data: unknown, grids: readonly Grid[]): GridShapeImport {
+	const out: GridShapeImport = { matched: [], skipped: [] };
+	const fc = data as { type?: string; features?: unknown[] };
+	const features: unknown[] = fc?.type === 'FeatureCollection' && Array.isArray(fc.features) ? fc.features : fc?.type === 'Feature' ? [fc] : [];
+	if (features.length === 0) {
+		out.skipped.push({ label: '', reason: '文件不是 GeoJSON 要素集合（FeatureCollection），或其中没有要素' });
+		return out;
+	}
+	const byId = new Map(grids.map((g) => [g.id, g]));
+	const byName = new Map(grids.map((g) => [g.name.replace(/\s/g, ''), g]));
+	for (const f of features) {
+		const feat = f as { properties?: Record<string, unknown>; geometry?: { type?: string; coordinates?: unknown } };
+		const p = feat.properties ?? {};
+		const label = String(p.name ?? p['名称'] ?? p['网格'] ?? p.id ?? '');
+		const grid = byId.get(String(p.id ?? '')) ?? byName.get(String(p.name ?? p['名称'] ?? p['网格'] ?? '').replace(/\s/g, ''));
+		if (!grid) {
+			out.skipped.push({ label, reason: `没有名为“${label}”的网格` });
+			continue;
+		}
+		const g = feat.geometry;
+		const outers: unknown[] =
+			g?.type === 'Polygon' && Array.isArray(g.coordinates) ? [g.coordinates[0]] : g?.type === 'MultiPolygon' && Array.isArray(g.coordinates) ? g.coordinates.map((poly: unknown) => (Array.isArray(poly) ? poly[0] : undefined)) : [];
+		const rings = outers.map((r) => closeRing(r)).filter((r): r is Ring => r !== undefined);
+		if (!rings.length) {
+			out.skipped.push({ label, reason: Array.isArray(outers[0]) ? '坐标不是经纬度（WGS84），或不足三个点' : '不是多边形' });
+			continue;
+		}
+		const area = (r: Ring) => Math.abs(r.reduce((s, [x0, y0], i) => (i ? s + (r[i - 1][0] * y0 - x0 * r[i - 1][1]) : 0), 0));
+		out.matched.push({ gridId: grid.id, ring: rings.sort((a, b) => area(b) - area(a))[0], label });
+	}
+	return out;
+}

@@ -10,6 +10,7 @@ import {
 	type Building,
 	type CommunityInfo,
 	type Grid,
+	type Ring,
 	type ServicePerson
 } from '$lib/model/schema';
 
@@ -110,5 +111,13 @@ export function writeField(
 	}
 	if (m.get(field) === value) return true;
 	doc.transact(() => m.set(field, value));
+	return true;
+}
+
+/** Replace a grid's outline (a closed WGS84 ring, e.g. from a GeoJSON import); one transaction. */
+export function setGridPolygon(doc: Y.Doc, id: string, ring: Ring): boolean {
+	const m = record(doc, 'grid', id);
+	if (!m) return false;
+	doc.transact(() => m.set('polygon', ring));
 	return true;
 }

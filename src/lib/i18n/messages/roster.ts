@@ -88,7 +88,13 @@ export const zh = {
 	'roster.map.persons': '人数',
 	'roster.map.care': '重点关爱',
 	'roster.map.partyMembers': '党员',
-	'roster.map.gcj': '底图为国测局坐标（GCJ-02，如高德、腾讯）'
+	'roster.map.gcj': '底图为国测局坐标（GCJ-02，如高德、腾讯）',
+	'roster.map.notJson': '不是有效的 JSON 文件',
+	'roster.map.shapesTitle': '导入网格边界',
+	'roster.map.shapesHint': '选择 GeoJSON 文件（WGS84 经纬度），按网格编号或名称对应。',
+	'roster.map.shapesFound': '找到 {n} 个网格的边界',
+	'roster.map.shapesApply': '替换这 {n} 个网格的边界',
+	'roster.map.shapesDone': '已更新 {n} 个网格的边界'
 } as const;
 
 export const en: Record<keyof typeof zh, string> = {
@@ -180,5 +186,11 @@ export const en: Record<keyof typeof zh, string> = {
 	'roster.map.persons': 'People',
 	'roster.map.care': 'Needing care',
 	'roster.map.partyMembers': 'Party members',
-	'roster.map.gcj': 'The base map uses GCJ-02 (e.g. AMap, Tencent)'
+	'roster.map.gcj': 'The base map uses GCJ-02 (e.g. AMap, Tencent)',
+	'roster.map.notJson': 'is not a valid JSON file',
+	'roster.map.shapesTitle': 'Import grid outlines',
+	'roster.map.shapesHint': 'Choose a GeoJSON file (WGS84 lng/lat); features are matched to grids by id or name.',
+	'roster.map.shapesFound': 'Outlines found for {n} grids',
+	'roster.map.shapesApply': 'Replace these {n} outlines',
+	'roster.map.shapesDone': '{n} grid outlines updated'
 };
