@@ -26,30 +26,21 @@ export async function buildRelay({ outfile = path.join(root, 'dist/relay/main.js
 		logLevel,
 		banner: { js: '// Built by sync-server/build.mjs: do not edit.' }
 	});
-	// The account tool (sync-server/users.ts) beside the relay.
-	await build({
-		entryPoints: [path.join(root, 'sync-server/users.ts')],
-		outfile: path.join(path.dirname(outfile), 'users.js'),
-		bundle: true,
-		platform: 'node',
-		format: 'esm',
-		target: 'node20',
-		packages: 'external',
-		logLevel,
-		banner: { js: '// Built by sync-server/build.mjs: do not edit.' }
-	});
-	// The relay-credential tool (federation) beside it.
-	await build({
-		entryPoints: [path.join(root, 'sync-server/federation/credential-cli.ts')],
-		outfile: path.join(path.dirname(outfile), 'relay-credential.js'),
-		bundle: true,
-		platform: 'node',
-		format: 'esm',
-		target: 'node20',
-		packages: 'external',
-		logLevel,
-		banner: { js: '// Built by sync-server/build.mjs: do not edit.' }
-	});
+	// The tools beside the relay: accounts (sync-server/users.ts), relay credentials (federation).
+	const tools = { 'users.js': 'sync-server/users.ts', 'relay-credential.js': 'sync-server/federation/credential-cli.ts' };
+	for (const [file, entry] of Object.entries(tools)) {
+		await build({
+			entryPoints: [path.join(root, entry)],
+			outfile: path.join(path.dirname(outfile), file),
+			bundle: true,
+			platform: 'node',
+			format: 'esm',
+			target: 'node20',
+			packages: 'external',
+			logLevel,
+			banner: { js: '// Built by sync-server/build.mjs: do not edit.' }
+		});
+	}
 	return outfile;
 }
 
