@@ -15,7 +15,10 @@
  *    without the index pays at start and again on every change.
  *
  * Needs `build/` and `dist/relay/main.js` (`npm run build`); BENCH_BUILD=1 (default) builds
- * them first under the e2e lock (/tmp/dq-e2e.lock), as scripts/e2e-locked.sh does.
+ * them first under the e2e lock (/tmp/dq-e2e.lock), as scripts/e2e-locked.sh does, and copies
+ * them to dist/bench-cases/served/ (BENCH_CASE_SERVED=<that folder> reuses a copy).
+ * Sizes: BENCH_CASE_COUNT (10,000; quick 1,000), BENCH_CASE_RUNS (7), BENCH_PAINT_RUNS (5),
+ * BENCH_CASE_PAINT=0 skips the browser part.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -135,7 +138,10 @@ async function startRelay(served, dataDir, logDir) {
 }
 
 export async function paintBench({ logDir = path.join(os.tmpdir(), 'dq-bench-cases-logs') } = {}) {
-	const served = appCopy(['1', 'true', 'yes', ''].includes((env.BENCH_BUILD ?? '1').toLowerCase()));
+	// BENCH_CASE_SERVED=<dir with app/ and relay.js>: serve a copy made earlier (no lock, no build)
+	const served = env.BENCH_CASE_SERVED
+		? { staticDir: path.resolve(env.BENCH_CASE_SERVED, 'app'), relay: path.resolve(env.BENCH_CASE_SERVED, 'relay.js') }
+		: appCopy(['1', 'true', 'yes', ''].includes((env.BENCH_BUILD ?? '1').toLowerCase()));
 	const { chromium } = await import('playwright-core');
 	const count = num('BENCH_CASE_COUNT', 10_000, 1_000);
 	const runs = num('BENCH_PAINT_RUNS', 5, 2);
