@@ -165,7 +165,11 @@ export const zh = {
 	'volunteer.office.cancelTask': '取消任务',
 	'volunteer.office.conflicts': '同时报名冲突 {count} 起：名额按先后判定，双方已收到通知',
 	'volunteer.office.noShows': '爽约统计',
-	'volunteer.office.details': '点单人信息（仅社区可见）'
+	'volunteer.office.details': '点单人信息（仅社区可见）',
+	'volunteer.office.siteKeys': '现场签到设备',
+	'volunteer.office.siteKeysHint': '平板丢失时请立即停用，停用后它生成的签到码不再被接受。',
+	'volunteer.office.revoke': '停用',
+	'volunteer.office.revoked': '已停用'
 } as const;
 
 export const en: Record<keyof typeof zh, string> = {
@@ -334,5 +338,9 @@ export const en: Record<keyof typeof zh, string> = {
 	'volunteer.office.cancelTask': 'Cancel task',
 	'volunteer.office.conflicts': '{count} last-place clashes: decided by order, both people were told',
 	'volunteer.office.noShows': 'No-shows',
-	'volunteer.office.details': 'Requester’s details (office only)'
+	'volunteer.office.details': 'Requester’s details (office only)',
+	'volunteer.office.siteKeys': 'Site check-in devices',
+	'volunteer.office.siteKeysHint': 'Disable a lost tablet at once: codes it makes are then refused.',
+	'volunteer.office.revoke': 'Disable',
+	'volunteer.office.revoked': 'Disabled'
 };
