@@ -26,6 +26,7 @@ export { generateDemo } from ${JSON.stringify(path.join(ROOT, 'src/lib/model/dem
 export { roomKey } from ${JSON.stringify(path.join(ROOT, 'src/lib/state/people.ts'))};
 export { planImport, guessMapping, isKnownHeader } from ${JSON.stringify(path.join(ROOT, 'src/lib/model/roster/import.ts'))};
 export { toTable, parseCsv } from ${JSON.stringify(path.join(ROOT, 'src/lib/model/roster/table.ts'))};
+export { rollUp } from ${JSON.stringify(path.join(ROOT, 'src/lib/model/roster/rollup.ts'))};
 export { makeIdNumber } from ${JSON.stringify(path.join(ROOT, 'src/lib/model/idcard.ts'))};
 `
 );
@@ -105,7 +106,24 @@ const [importMs, plan] = time(() => {
 });
 const importHeapMiB = (process.memoryUsage().heapUsed - heap0) / 2 ** 20;
 
+// roll-up counts (building → grid → community) after one edit, over the whole demo street
+const allBuildings = demo.communities.flatMap((cm) => cm.buildings);
+const rosterMap = new Map(allBuildings.map((b) => [b.id, { households: [], persons: [] }]));
+for (const cm of demo.communities) {
+	const hb = new Map(cm.households.map((h) => [h.id, h.buildingId]));
+	for (const h of cm.households) rosterMap.get(h.buildingId).households.push(h);
+	for (const p of cm.persons) rosterMap.get(hb.get(p.householdId)).persons.push(p);
+}
+const rollTimes = [];
+for (let i = 0; i < 50; i++) {
+	const r = rosterMap.get(allBuildings[i % allBuildings.length].id);
+	if (r.persons[0]) r.persons[0] = { ...r.persons[0], careFlags: i % 2 ? ['livesAlone'] : [] };
+	rollTimes.push(time(() => m.rollUp(allBuildings, rosterMap))[0]);
+}
+const rollPeople = demo.communities.reduce((s, cm) => s + cm.persons.length, 0);
+
 const result = {
+	rollUp: { people: rollPeople, ...summarize(rollTimes) },
 	importRows: IMPORT_ROWS,
 	importMs,
 	importAccepted: plan.accepted,
@@ -126,5 +144,6 @@ else {
 	console.log(`| one query (per keystroke), p50 / p99 / max over ${words.length} | ${f(result.query.p50)} / ${f(result.query.p99)} / ${f(result.query.max)} ms |`);
 	console.log(`| mean hits per query | ${result.meanHits.toFixed(0)} |`);
 	console.log(`| heap used | ${result.heapMiB.toFixed(0)} MiB |`);
+	console.log(`| roll-up counts after an edit, ${rollPeople} people, p50 / max | ${f(result.rollUp.p50)} / ${f(result.rollUp.max)} ms |`);
 	console.log(`| import: ${IMPORT_ROWS} CSV rows parsed, checked, planned (${plan.accepted} accepted) | ${f(importMs)} ms, heap +${importHeapMiB.toFixed(0)} MiB |`);
 }
