@@ -14,8 +14,8 @@ const input = (ms: number) => new Date(ms + CHINA).toISOString().slice(0, 16);
 async function qrPng(tablet: Page): Promise<{ png: Buffer; code: string }> {
 	const img = tablet.getByTestId('site-qr');
 	await expect(img).toBeVisible({ timeout: 20_000 });
-	const src = (await img.getAttribute('src'))!;
-	const code = (await img.getAttribute('data-code'))!;
+	// the picture and its text read at once (they change together every minute)
+	const { src, code } = await img.evaluate((el) => ({ src: el.getAttribute('src')!, code: el.getAttribute('data-code')! }));
 	return { png: Buffer.from(src.split(',')[1], 'base64'), code };
 }
 
