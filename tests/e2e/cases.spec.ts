@@ -107,9 +107,10 @@ test('a report goes round the loop: offline photo, accept, dispatch, resolve, ä¸
 	const staff = await signedIn(browser, 'staff', TABLET);
 	const sp = staff.page;
 	await sp.goto('/cases');
-	await expect(sp.getByTestId('inbox')).toContainText(tag, { timeout: 30_000 });
+	await expect(sp.getByTestId('inbox')).toContainText(tag, { timeout: 60_000 });
 	await sp.goto(`/cases/${caseId}`);
-	await expect(sp.getByTestId('case-summary')).toHaveAttribute('data-status', 'submitted');
+	// a page load reads the board from this device's disk first: wait for it, whatever it takes
+	await expect(sp.getByTestId('case-summary')).toHaveAttribute('data-status', 'submitted', { timeout: 60_000 });
 	// the photo came through the blob store: the case holds its hash, the tablet shows it
 	await expect(sp.getByTestId('photo-strip').locator('img').first()).toBeVisible({ timeout: 45_000 });
 	await act(sp, 'accept');
@@ -126,9 +127,9 @@ test('a report goes round the loop: offline photo, accept, dispatch, resolve, ä¸
 	await worker.context.grantPermissions(['geolocation']);
 	await worker.context.setGeolocation({ latitude: 41.77, longitude: 123.4 });
 	await wp.goto('/cases');
-	await expect(wp.getByTestId('mine')).toContainText(tag, { timeout: 30_000 });
+	await expect(wp.getByTestId('mine')).toContainText(tag, { timeout: 60_000 });
 	await wp.goto(`/cases/${caseId}`);
-	await expect(wp.getByTestId('case-summary')).toHaveAttribute('data-status', 'dispatched');
+	await expect(wp.getByTestId('case-summary')).toHaveAttribute('data-status', 'dispatched', { timeout: 60_000 });
 	// a grid worker is offered only a handler's actions: no accept, no dispatch
 	await expect(wp.getByTestId('action-accept')).toHaveCount(0);
 	await expect(wp.getByTestId('action-dispatch')).toHaveCount(0);
@@ -244,7 +245,7 @@ test('two dispatches made apart give the same result on both tablets and a confl
 	const caseId = a.page.url().split('/cases/')[1].split('?')[0];
 	await expect(syncStatus(a.page)).toHaveAttribute('data-unconfirmed', '0', { timeout: 30_000 });
 	await b.page.goto(`/cases/${caseId}`);
-	await expect(b.page.getByTestId('case-summary')).toHaveAttribute('data-status', 'submitted', { timeout: 30_000 });
+	await expect(b.page.getByTestId('case-summary')).toHaveAttribute('data-status', 'submitted', { timeout: 60_000 });
 
 	// both go offline and dispatch it to different handlers
 	for (const d of [a, b]) {
