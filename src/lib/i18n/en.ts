@@ -551,6 +551,7 @@ export const en: Messages = {
 	'figures.scope.community': 'This community',
 	'figures.scope.street': 'Street',
 	'figures.scope.district': 'District',
+	'figures.area.subtitle': 'Street and district figures are computed by the server across their communities; they need the network',
 	'figures.area.loading': 'Reading the figures from the server…',
 	'figures.area.offline': 'Street and district figures come from the server and need the network. This community’s figures are computed on this device and work offline.',
 	'figures.area.failed': 'Street and district figures cannot be read right now; try again later.',

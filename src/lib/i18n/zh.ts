@@ -550,6 +550,7 @@ export const zh = {
 	'figures.scope.community': '本社区',
 	'figures.scope.street': '街道',
 	'figures.scope.district': '区',
+	'figures.area.subtitle': '街道、区的统计由服务器汇总各社区的案件计算，需要联网',
 	'figures.area.loading': '正在从服务器读取统计……',
 	'figures.area.offline': '街道、区的统计来自服务器，需要联网。本社区的统计在本机计算，离线也可以查看。',
 	'figures.area.failed': '暂时无法读取街道、区的统计，请稍后再试。',
