@@ -42,7 +42,8 @@ const STEP2_CACHE = 4;
 
 export class Room {
 	doc: Y.Doc;
-	readonly awareness: awarenessProtocol.Awareness;
+	/** presence: made when the first awareness message arrives, dropped when the room goes idle */
+	#awareness: awarenessProtocol.Awareness | undefined;
 	/** each peer with the awareness client ids it controls */
 	readonly peers = new Map<Peer, Set<number>>();
 	#capture: Uint8Array[] | null = null;
@@ -65,11 +66,34 @@ export class Room {
 		private readonly writer: Writer,
 		private readonly awarenessThrottleMs = 0
 	) {
-		// Awareness lives on its own tiny doc, so a rebuilt document (see apply) keeps it.
-		this.awareness = new awarenessProtocol.Awareness(new Y.Doc());
-		this.awareness.setLocalState(null);
-		this.awareness.on('update', this.#onAwareness);
 		this.doc = this.#load();
+	}
+
+	/**
+	 * The room's awareness, made on first use. It lives on its own tiny doc, so a rebuilt
+	 * document (see apply) keeps it; an idle room drops it (`dropAwareness`), which is most of
+	 * what an idle room costs.
+	 */
+	get awareness(): awarenessProtocol.Awareness {
+		if (!this.#awareness) {
+			this.#awareness = new awarenessProtocol.Awareness(new Y.Doc());
+			this.#awareness.setLocalState(null);
+			this.#awareness.on('update', this.#onAwareness);
+		}
+		return this.#awareness;
+	}
+
+	/** Forget presence while nobody is here (states of departed peers were removed on leave). */
+	dropAwareness(): void {
+		const a = this.#awareness;
+		if (!a || this.peers.size > 0) return;
+		this.#awareness = undefined;
+		clearTimeout(this.#awarenessTimer);
+		this.#awarenessTimer = undefined;
+		this.#awarenessDirty.clear();
+		a.off('update', this.#onAwareness);
+		a.destroy();
+		a.doc.destroy();
 	}
 
 	/** Durable state plus anything queued but not yet committed. */
@@ -127,8 +151,7 @@ export class Room {
 	join(peer: Peer): void {
 		this.peers.set(peer, new Set());
 		peer.send((this.#step1 ??= encodeSyncStep1(this.stateVector())));
-		const states = this.awareness.getStates();
-		if (states.size > 0) peer.send(this.awarenessMessage());
+		if ((this.#awareness?.getStates().size ?? 0) > 0) peer.send(this.awarenessMessage());
 	}
 
 	leave(peer: Peer): void {
@@ -136,7 +159,7 @@ export class Room {
 		if (!controlled) return;
 		this.peers.delete(peer);
 		this.#awaiting.delete(peer);
-		if (controlled.size > 0) awarenessProtocol.removeAwarenessStates(this.awareness, [...controlled], null);
+		if (controlled.size > 0 && this.#awareness) awarenessProtocol.removeAwarenessStates(this.#awareness, [...controlled], null);
 	}
 
 	stateVector(): Uint8Array {
@@ -161,6 +184,7 @@ export class Room {
 	}
 
 	awarenessMessage(): Uint8Array {
+		if (!this.#awareness) return encodeAwareness(new Uint8Array([0])); // no states
 		return encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...this.awareness.getStates().keys()]));
 	}
 
@@ -250,9 +274,9 @@ export class Room {
 	destroy(): void {
 		clearTimeout(this.#awarenessTimer);
 		clearTimeout(this.idleTimer);
-		this.awareness.off('update', this.#onAwareness);
-		this.awareness.destroy();
-		this.awareness.doc.destroy();
+		this.#awareness?.off('update', this.#onAwareness);
+		this.#awareness?.destroy();
+		this.#awareness?.doc.destroy();
 		this.doc.off('update', this.#onUpdate);
 		this.doc.destroy();
 	}
@@ -327,6 +351,7 @@ export class Rooms {
 		if (this.#rooms.get(room.name) !== room || room.peers.size > 0) return;
 		// Kept a while: a peer that reconnects (or the next one to open it) finds it loaded.
 		if (this.#unloadAfterMs > 0) {
+			room.dropAwareness();
 			room.idleTimer ??= setTimeout(() => {
 				room.idleTimer = undefined;
 				this.#unload(room);
