@@ -3,13 +3,27 @@
  * other's presence; a resident seconds a topic on a phone (through the relay's council intake);
  * a motion voted at the meeting becomes a resolution on the residents' public board.
  */
-import { expect, test } from '@playwright/test';
-import { PHONE, TABLET, signedIn } from './helpers';
+import { expect, test, type Browser } from '@playwright/test';
+import { PASSWORD, PHONE, TABLET, syncStatus } from './helpers';
+
+/** helpers.signedIn, with more time for the first sync (the secretary opens every roster on a busy machine). */
+async function signedIn(browser: Browser, username: string, viewport = TABLET) {
+	const context = await browser.newContext({ viewport, hasTouch: viewport === PHONE });
+	const page = await context.newPage();
+	page.on('pageerror', (e) => console.log(`[${username}] pageerror: ${e.message}`));
+	await page.goto('/login');
+	await page.locator('#username').fill(username);
+	await page.locator('#password').fill(PASSWORD);
+	await page.locator('button[type=submit]').click();
+	await expect(page).not.toHaveURL(/\/login/);
+	await expect(syncStatus(page)).toHaveAttribute('data-state', 'synced', { timeout: 120_000 });
+	return { context, page };
+}
 
 test.describe.configure({ mode: 'serial' });
 
 test('two members edit the agenda live and see each other; a resolution reaches the public board', async ({ browser }) => {
-	test.setTimeout(180_000);
+	test.setTimeout(400_000);
 	const sec = await signedIn(browser, 'secretary', TABLET);
 	const mem = await signedIn(browser, 'council1', PHONE);
 
@@ -89,7 +103,7 @@ test('two members edit the agenda live and see each other; a resolution reaches 
 });
 
 test('a resident seconds a topic on a phone', async ({ browser }) => {
-	test.setTimeout(120_000);
+	test.setTimeout(300_000);
 	const mem = await signedIn(browser, 'council1', TABLET);
 	await mem.page.goto('/council');
 	await mem.page.getByTestId('topic-new').click();
