@@ -84,8 +84,9 @@ async function paintRuns(page, base, runs, minSize) {
 	await read();
 	// wait until the whole document is on this device (synced), so a reload reads it all from IndexedDB
 	await page.locator('[data-testid=sync-status][data-state=synced]').waitFor({ timeout: 180_000 });
+	const size = () => page.locator('[data-testid=board-views]').getAttribute('data-size', { timeout: 120_000 }).then(Number, () => 0);
 	for (let i = 0; i < 600; i++) {
-		if ((await page.getAttribute('[data-testid=board-views]', 'data-size').then(Number)) >= minSize) break;
+		if ((await size()) >= minSize) break;
 		await page.waitForTimeout(500);
 	}
 	await page.waitForTimeout(1500); // IndexedDB writes settle
@@ -158,6 +159,7 @@ export async function paintBench({ logDir = path.join(os.tmpdir(), 'dq-bench-cas
 		await page.locator('button[type=submit]').click();
 		await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 60_000 });
 		result.demo = await paintRuns(page, server.httpUrl, runs, 1);
+		say?.(`first paint, demo: ${JSON.stringify({ paint: result.demo.paint, size: result.demo.size })}`);
 
 		// grow the community's board to `count` cases through the relay
 		const extra = count - result.demo.size;
@@ -175,8 +177,12 @@ export async function paintBench({ logDir = path.join(os.tmpdir(), 'dq-bench-cas
 			for (let i = 0; i < 240 && check.getArray('events').length < doc.getArray('events').length; i++) await new Promise((r) => setTimeout(r, 500));
 			reader.destroy();
 			provider.destroy();
-			result.grown = await paintRuns(page, server.httpUrl, runs, count);
-			result.grown.extraEvents = info.events;
+			try {
+				result.grown = await paintRuns(page, server.httpUrl, runs, count);
+				result.grown.extraEvents = info.events;
+			} catch (e) {
+				result.grownError = String(e.message ?? e).slice(0, 500);
+			}
 		}
 		await context.close();
 	} finally {
@@ -187,6 +193,7 @@ export async function paintBench({ logDir = path.join(os.tmpdir(), 'dq-bench-cas
 	return result;
 }
 
+const say = (m) => process.stderr.write(`[cases-bench] ${m}\n`);
 const f = (v) => (v === undefined || Number.isNaN(v) ? '—' : v < 10 ? v.toFixed(2) : v.toFixed(0));
 const x = (naive, ours) => (naive && ours ? `${(naive / ours).toFixed(0)}×` : '—');
 
@@ -212,7 +219,8 @@ export function casesTable(r) {
 	if (p?.error) lines.push(`first paint: ${p.error}`, '');
 	else if (p) {
 		lines.push('First paint in Chromium after a reload, from IndexedDB (medians, ms from navigation start; aim < 1,000):', '', '| board | cases | document read | board built | painted | naive: in-page full replay |', '|---|---|---|---|---|---|');
-		for (const [k, v] of Object.entries(p)) if (v) lines.push(`| ${k} | ${v.size} | ${f(v.loaded)} | ${f(v.ready)} | ${f(v.paint)} | ${f(v.naiveReplay)} |`);
+		for (const k of ['demo', 'grown']) if (p[k]) lines.push(`| ${k} | ${p[k].size} | ${f(p[k].loaded)} | ${f(p[k].ready)} | ${f(p[k].paint)} | ${f(p[k].naiveReplay)} |`);
+		if (p.grownError) lines.push('', `grown to ${num('BENCH_CASE_COUNT', 10_000, 1_000)} cases: ${p.grownError}`);
 		lines.push('');
 	}
 	return lines.join('\n');
@@ -220,10 +228,12 @@ export function casesTable(r) {
 
 export async function casesBench(opts = {}) {
 	const out = { loadAvgAtStart: os.loadavg() };
-	try {
-		out.model = await modelBench();
-	} catch (e) {
-		out.model = { error: String(e.message ?? e).slice(0, 2000) };
+	if (!['0', 'false', 'no', 'off'].includes((env.BENCH_CASE_MODEL ?? '1').toLowerCase())) {
+		try {
+			out.model = await modelBench();
+		} catch (e) {
+			out.model = { error: String(e.message ?? e).slice(0, 2000) };
+		}
 	}
 	if (!['0', 'false', 'no', 'off'].includes((env.BENCH_CASE_PAINT ?? '1').toLowerCase())) {
 		try {
