@@ -120,3 +120,18 @@ test('two tabs of one browser share changes at once', async ({ browser }) => {
 	await context.setOffline(false);
 	await context.close();
 });
+
+test('on a phone every section is reachable: what the tab bar cannot hold is under 更多', async ({ browser }) => {
+	const { context, page } = await signedIn(browser, 'secretary', PHONE);
+	const bar = page.getByRole('navigation', { name: '主导航' }).last();
+	await expect(bar.getByRole('link')).toHaveCount(4);
+	await expect(page.getByTestId('nav-more')).toHaveCount(0);
+	await page.getByTestId('nav-more-toggle').click();
+	const more = page.getByTestId('nav-more');
+	await more.getByRole('link', { name: '志愿' }).click();
+	await expect(page).toHaveURL(/\/volunteer/);
+	await expect(page.getByTestId('nav-more')).toHaveCount(0);
+	// the section reached through 更多 marks 更多 as where you are
+	await expect(page.getByTestId('nav-more-toggle')).toHaveClass(/font-semibold/);
+	await context.close();
+});

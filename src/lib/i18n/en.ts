@@ -39,6 +39,8 @@ export const en: Messages = {
 	'nav.people': 'People',
 	'nav.settings': 'Settings',
 	'nav.menu': 'Menu',
+	'nav.more': 'More',
+	'nav.close': 'Close',
 	'nav.signOut': 'Sign out',
 	'nav.back': 'Back',
 	'nav.main': 'Main navigation',

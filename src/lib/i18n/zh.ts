@@ -38,6 +38,8 @@ export const zh = {
 	'nav.people': '人员',
 	'nav.settings': '设置',
 	'nav.menu': '菜单',
+	'nav.more': '更多',
+	'nav.close': '关闭',
 	'nav.signOut': '退出登录',
 	'nav.back': '返回',
 	'nav.main': '主导航',
