@@ -3,6 +3,7 @@
  * roster they may write, with the rosters already on the device), the worker that reads and
  * checks, and writing the plan into the buildings' roster documents.
  */
+import { saveBlob } from '$lib/download';
 import { accessFor, docName } from '$lib/model/catalogue';
 import { applyPlan, type ExistingRoster, type Mapping, type Plan } from '$lib/model/roster/import';
 import type { Table } from '$lib/model/roster/table';
@@ -82,12 +83,5 @@ export function writePlan(ws: WorkspaceState, plan: Plan): number {
 
 /** Offer bytes as a file download. */
 export function download(name: string, bytes: Uint8Array, type = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'): void {
-	const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
-	const a = document.createElement('a');
-	a.href = url;
-	a.download = name;
-	document.body.append(a);
-	a.click();
-	a.remove();
-	setTimeout(() => URL.revokeObjectURL(url), 10_000);
+	saveBlob(new Blob([bytes as BlobPart], { type }), name);
 }

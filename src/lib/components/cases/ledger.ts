@@ -2,6 +2,7 @@
  * The ledger (台账): a filtered list of cases as an Excel workbook (exceljs, loaded on demand)
  * or JSON, with Chinese column headers. No personal data: cases hold none.
  */
+import { saveBlob } from '$lib/download';
 import { clockState, effectiveRating, isOverdue, type BoardRow } from '$lib/model/cases';
 import type { Territory } from '$lib/state/territory';
 import { beijing, categoryName, channelName, closedReasonName, duration, handlerName, levelName, ratingName, statusName } from './labels';
@@ -79,16 +80,6 @@ export function ledgerRows(rows: BoardRow[], territory: Territory, now: number):
 	});
 }
 
-function download(blob: Blob, name: string): void {
-	const url = URL.createObjectURL(blob);
-	const a = document.createElement('a');
-	a.href = url;
-	a.download = name;
-	document.body.append(a);
-	a.click();
-	a.remove();
-	setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 const stamp = (now: number) => new Date(now + 8 * 3_600_000).toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
 
@@ -112,7 +103,7 @@ export async function exportXlsx(rows: BoardRow[], territory: Territory, now: nu
 	ws.autoFilter = { from: { row: 2, column: 1 }, to: { row: 2, column: LEDGER_COLUMNS.length } };
 	ws.getColumn('description').alignment = { wrapText: true, vertical: 'top' };
 	const buf = await wb.xlsx.writeBuffer();
-	download(new Blob([buf], { type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' }), `案件台账-${stamp(now)}.xlsx`);
+	saveBlob(new Blob([buf], { type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' }), `案件台账-${stamp(now)}.xlsx`);
 }
 
 /** Download the ledger as JSON: the column names (zh, en) and the lines. */
@@ -123,5 +114,5 @@ export function exportJson(rows: BoardRow[], territory: Territory, now: number, 
 		columns: LEDGER_COLUMNS.map(({ key, zh, en }) => ({ key, zh, en })),
 		rows: ledgerRows(rows, territory, now)
 	};
-	download(new Blob([JSON.stringify(body, null, 2)], { type: 'application/json' }), `案件台账-${stamp(now)}.json`);
+	saveBlob(new Blob([JSON.stringify(body, null, 2)], { type: 'application/json' }), `案件台账-${stamp(now)}.json`);
 }
