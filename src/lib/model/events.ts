@@ -246,14 +246,21 @@ export function replay<S>(events: Iterable<unknown>, reducer: Reducer<S>, init: 
 		if (p) opts.onInvalid?.(x, p);
 		else valid.push(x as DomainEvent);
 	}
-	valid.sort(compareEvents);
+	// One event per id: the first in replay order. Found without sorting the whole log, which
+	// was most of a full replay: only each subject's few events are sorted below.
 	const kept = new Map<string, DomainEvent>();
-	const losers = new Map<string, DomainEvent[]>();
-	const bySubject = new Map<string, DomainEvent[]>();
 	for (const e of valid) {
 		const w = kept.get(e.id);
-		if (!w) {
-			kept.set(e.id, e);
+		if (!w || compareEvents(e, w) < 0) kept.set(e.id, e);
+	}
+	const losers = new Map<string, DomainEvent[]>();
+	const bySubject = new Map<string, DomainEvent[]>();
+	const placed = new Set<string>(); // the very same object may come twice
+	for (const e of valid) {
+		const w = kept.get(e.id)!;
+		if (e === w) {
+			if (placed.has(e.id)) continue;
+			placed.add(e.id);
 			let list = bySubject.get(e.subject);
 			if (!list) bySubject.set(e.subject, (list = []));
 			list.push(e);
@@ -263,9 +270,10 @@ export function replay<S>(events: Iterable<unknown>, reducer: Reducer<S>, init: 
 			losers.set(e.id, ls);
 		}
 	}
+	for (const ls of losers.values()) ls.sort(compareEvents);
 	const out = new Map<string, Folded<S>>();
 	for (const subject of [...bySubject.keys()].sort()) {
-		const list = bySubject.get(subject)!;
+		const list = bySubject.get(subject)!.sort(compareEvents);
 		const { state, conflicts } = fold(subject, list, reducer, init);
 		conflicts.push(...duplicateConflicts(list, (id) => losers.get(id)));
 		const last = list[list.length - 1];
