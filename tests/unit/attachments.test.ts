@@ -178,7 +178,7 @@ describe('shared rules', () => {
 
 	it('who may list every photo of the community: those who work the case board', () => {
 		const listers = ROLES.filter((r) => canListPhotos(user(r)));
-		expect(listers).toEqual(['secretary', 'staff', 'gridworker', 'department']);
+		expect(listers).toEqual(['secretary', 'staff', 'gridworker', 'buildinghead', 'department']);
 	});
 
 	it('names, hashes and magic bytes', () => {

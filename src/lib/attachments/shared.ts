@@ -52,9 +52,10 @@ export const photoPath = (communityId: string, hash: string) =>
 
 /**
  * May this user list every photo of the community (`_changes`, `_all_docs`), and so replicate
- * them all down? Those who work the case board may: office, grid workers, departments. Residents
- * and building heads may upload and may fetch a photo whose hash they know (from a document they
- * may read), but not enumerate others' photos. Finer rights per photo are future work
+ * them all down? Those who work the case board may: office, grid workers, building heads (who
+ * read and write the board since issue 3's 随手拍 for them), departments. Residents may upload and
+ * may fetch a photo whose hash they know (from a document they may read), but not enumerate
+ * others' photos. Finer rights per photo are future work
  * (docs/attachments.md).
  */
 export const canListPhotos = (user: UserClaims): boolean => accessFor(user, docName.cases(user.communityId)) !== null;
