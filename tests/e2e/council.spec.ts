@@ -4,21 +4,10 @@
  * a motion voted at the meeting becomes a resolution on the residents' public board.
  */
 import { expect, test, type Browser } from '@playwright/test';
-import { PASSWORD, PHONE, TABLET, syncStatus } from './helpers';
+import { PHONE, TABLET, signedIn as signedInWith, syncStatus } from './helpers';
 
 /** helpers.signedIn, with more time for the first sync (the secretary opens every roster on a busy machine). */
-async function signedIn(browser: Browser, username: string, viewport = TABLET) {
-	const context = await browser.newContext({ viewport, hasTouch: viewport === PHONE });
-	const page = await context.newPage();
-	page.on('pageerror', (e) => console.log(`[${username}] pageerror: ${e.message}`));
-	await page.goto('/login');
-	await page.locator('#username').fill(username);
-	await page.locator('#password').fill(PASSWORD);
-	await page.locator('button[type=submit]').click();
-	await expect(page).not.toHaveURL(/\/login/);
-	await expect(syncStatus(page)).toHaveAttribute('data-state', 'synced', { timeout: 120_000 });
-	return { context, page };
-}
+const signedIn = (browser: Browser, username: string, viewport = TABLET) => signedInWith(browser, username, viewport, 120_000);
 
 test.describe.configure({ mode: 'serial' });
 
