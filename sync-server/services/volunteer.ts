@@ -20,7 +20,7 @@ import { docName, parseDocName, type ParsedDocName } from '../../src/lib/model/c
 import { appendEvent, eventsOf, type DomainEvent } from '../../src/lib/model/events';
 import { isHlc, parseHlc } from '../../src/lib/model/hlc';
 import { initMeta } from '../../src/lib/model/schema';
-import { foldVolunteer, verifyCode, type VolunteerState } from '../../src/lib/model/volunteer';
+import { verifyCode, VolunteerFolder, type VolunteerState } from '../../src/lib/model/volunteer';
 import { errorText, log } from '../log';
 import type { Room } from '../rooms';
 import type { ServiceDocs } from './docs';
@@ -87,6 +87,8 @@ export class VolunteerIntake implements RoomWatcher {
 	#queue = new Set<string>();
 	#running: Promise<void> | undefined;
 	#stopped = false;
+	/** one incremental fold per volunteer document (community) */
+	#folders = new Map<string, VolunteerFolder>();
 	readonly stats = { taken: 0, refused: 0 };
 
 	constructor(deps: { docs: ServiceDocs; store: ServiceStore }) {
@@ -151,7 +153,9 @@ export class VolunteerIntake implements RoomWatcher {
 			const vol = this.#docs.open(docName.volunteer(p.communityId));
 			try {
 				const events = eventsOf(vol.doc).toArray() as DomainEvent[];
-				const state = foldVolunteer(events);
+				let folder = this.#folders.get(p.communityId);
+				if (!folder) this.#folders.set(p.communityId, (folder = new VolunteerFolder()));
+				const state = folder.update(events);
 				const have = new Set(events.map((e) => e?.id));
 				const now = Date.now();
 				const out = new Map<string, DeskMark>();

@@ -105,20 +105,48 @@ describe('ledger', () => {
 		expect(ratingOf(s, 't2')).toEqual({ count: 0, average: 0 });
 		expect(s.refusals.filter((r) => r.type === 'rate').map((r) => `${r.actor}:${r.reason}`)).toEqual(['u-res:rated', 'u-a:notRequester', 'u-res:notRequester']);
 	});
+	it('the rating lands on the task’s service entries and in the ranking, never in the points', () => {
+		const log = community().log;
+		// a second request, tasked, served by 赵六 and rated 3 stars
+		log.add('u-res2', 'resident', 'serviceRequest', 'r2', { service: 'repair', from: T0 + 72 * H, to: T0 + 74 * H });
+		log.task('t3', { requestId: 'r2', start: T0 + 72 * H, end: T0 + 74 * H, capacity: 1 });
+		log.add('u-d', 'resident', 'signUp', 't3.0', {});
+		log.staff('checkIn', 't3.0', { person: 'u-d', time: T0 + 72 * H });
+		log.staff('checkOut', 't3.0', { person: 'u-d', time: T0 + 73 * H });
+		const unrated = ledger(foldVolunteer(log.events));
+		log.add('u-res2', 'resident', 'rate', 't3', { stars: 3 });
+		const s = foldVolunteer(log.events);
+		const e = ledger(s);
+		expect(e.filter((x) => x.stars !== undefined).map((x) => [x.person, x.taskId, x.stars])).toEqual([
+			['u-a', 't1', 5],
+			['u-b', 't1', 5],
+			['u-d', 't3', 3]
+		]);
+		expect(e.map((x) => x.points)).toEqual(unrated.map((x) => x.points));
+		expect(ranking(s, e, '2026-06').map((r) => [r.name, r.stars, r.rated])).toEqual([
+			['李四', 5, 1],
+			['张三', 5, 1],
+			['赵六', 3, 1],
+			['王五', undefined, 0]
+		]);
+	});
 	it('sums a quarter per employer for 双报到 party members', () => {
 		const { s } = community();
 		const e = ledger(s);
 		expect(employerSummary(s, e, '2026-Q2')).toEqual([
-			{ employer: '区医院', quarter: '2026-Q2', shifts: 0, hours: 0, points: 5, people: [{ person: 'u-c', name: '王五', shifts: 0, hours: 0, points: 5 }] },
+			{ employer: '区医院', quarter: '2026-Q2', shifts: 0, hours: 0, points: 5, rated: 0, people: [{ person: 'u-c', name: '王五', shifts: 0, hours: 0, points: 5, rated: 0 }] },
 			{
 				employer: '自来水公司',
 				quarter: '2026-Q2',
 				shifts: 2,
 				hours: 3.5,
 				points: 35,
+				// t1 was rated 5 stars by the resident served: both its service entries carry it
+				stars: 5,
+				rated: 2,
 				people: [
-					{ person: 'u-b', name: '李四', shifts: 1, hours: 2, points: 20 },
-					{ person: 'u-a', name: '张三', shifts: 1, hours: 1.5, points: 15 }
+					{ person: 'u-b', name: '李四', shifts: 1, hours: 2, points: 20, stars: 5, rated: 1 },
+					{ person: 'u-a', name: '张三', shifts: 1, hours: 1.5, points: 15, stars: 5, rated: 1 }
 				]
 			}
 		]);

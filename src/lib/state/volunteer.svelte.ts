@@ -17,6 +17,7 @@ import {
 	ledger,
 	makeSiteKey,
 	verifyCode,
+	VolunteerFolder,
 	type CodeCheck,
 	type LedgerEntry,
 	type SiteKeyPair,
@@ -93,10 +94,12 @@ export class Volunteer {
 		this.board = ws.workspace.get(docName.volunteer(cid)) ?? undefined;
 		this.desk = ws.workspace.get(docName.volunteerDesk(cid, ws.user.id)) ?? undefined;
 		const b = this.board;
+		// one incremental fold: a change applies only the new events (a late one replays the log)
+		const folder = new VolunteerFolder();
 		if (b)
 			this.#board = new YView(eventsOf(b.doc), () => {
 				const events = eventsOf(b.doc).toArray();
-				return { events, state: foldVolunteer(events) };
+				return { events, state: folder.update(events) };
 			});
 		if (isOfficeRole(ws.user.role)) {
 			const desks = [...ws.workspace.docs.values()].filter((x) => parseDocName(x.ref.name)?.kind === 'volunteerDesk');

@@ -4,3 +4,4 @@ export * from './reducer';
 export * from './codes';
 export * from './ledger';
 export * from './ics';
+export * from './follow';

@@ -6,6 +6,10 @@
  * hours × the task's points per hour, rounded to 0.1. Manual adjustments (office `adjust`
  * events) are separate entries with their reason and who made them. Periods (month, year,
  * quarter) are counted in China time (UTC+8, no daylight saving).
+ *
+ * Ratings: the resident served rates a task made from their request (1–5 stars); the rating
+ * lands on that task's service entries (`stars`), and rankings and the employer summary show
+ * the average of the rated entries. Stars never change points.
  */
 import type { Task, VolunteerState } from './types';
 
@@ -26,6 +30,8 @@ export interface LedgerEntry {
 	/** adjust: why and who */
 	reason?: string;
 	by?: string;
+	/** service: the stars the resident served gave this task, if rated */
+	stars?: number;
 	id: string;
 }
 
@@ -39,13 +45,21 @@ export function creditedMinutes(task: Pick<Task, 'maxHours'>, shift: { start: nu
 
 export function ledger(s: VolunteerState): LedgerEntry[] {
 	const out: LedgerEntry[] = [];
+	const stars = new Map<string, { sum: number; n: number }>();
+	for (const r of s.ratings) {
+		const x = stars.get(r.taskId) ?? { sum: 0, n: 0 };
+		x.sum += r.stars;
+		x.n++;
+		stars.set(r.taskId, x);
+	}
 	for (const sh of Object.values(s.shifts)) {
 		const t = s.tasks[sh.taskId];
 		for (const a of Object.values(sh.attendance)) {
 			if (a.inAt === undefined || a.outAt === undefined) continue;
 			const minutes = creditedMinutes(t, sh, a.inAt, a.outAt);
 			const hours = minutes / 60;
-			out.push({ kind: 'service', id: `${sh.id}:${a.person}`, person: a.person, at: a.outAt, hours: round1(hours), minutes, points: round1(hours * t.pointsPerHour), shiftId: sh.id, taskId: t.id });
+			const r = stars.get(t.id);
+			out.push({ kind: 'service', id: `${sh.id}:${a.person}`, person: a.person, at: a.outAt, hours: round1(hours), minutes, points: round1(hours * t.pointsPerHour), shiftId: sh.id, taskId: t.id, ...(r ? { stars: round1(r.sum / r.n) } : {}) });
 		}
 	}
 	for (const a of s.adjustments) out.push({ kind: 'adjust', id: a.id, person: a.person, at: a.at, hours: 0, minutes: 0, points: a.points, reason: a.reason, by: a.by });
@@ -68,20 +82,30 @@ export interface RankRow {
 	points: number;
 	hours: number;
 	rank: number;
+	/** average stars of the rated service entries in the period, and how many were rated */
+	stars?: number;
+	rated: number;
+}
+
+/** Average stars of the rated entries among `es`. */
+function starsOf(es: readonly LedgerEntry[]): { stars?: number; rated: number } {
+	const r = es.filter((e) => e.stars !== undefined);
+	return r.length ? { stars: round1(r.reduce((t, e) => t + e.stars!, 0) / r.length), rated: r.length } : { rated: 0 };
 }
 
 /** Ranking for a period (`2025-06` or `2025`): by points, then hours, then name; equal points share a rank. */
 export function ranking(s: VolunteerState, entries: readonly LedgerEntry[], period: string): RankRow[] {
 	const kind = period.length === 4 ? 'year' : 'month';
-	const sums = new Map<string, { points: number; hours: number }>();
+	const sums = new Map<string, { points: number; hours: number; es: LedgerEntry[] }>();
 	for (const e of entries) {
 		if (periodOf(e.at, kind) !== period) continue;
-		const x = sums.get(e.person) ?? { points: 0, hours: 0 };
+		const x = sums.get(e.person) ?? { points: 0, hours: 0, es: [] };
 		x.points = round1(x.points + e.points);
 		x.hours = round1(x.hours + e.hours);
+		x.es.push(e);
 		sums.set(e.person, x);
 	}
-	const rows = [...sums].map(([person, v]) => ({ person, name: s.members[person]?.name ?? person, ...v, rank: 0 }));
+	const rows: RankRow[] = [...sums].map(([person, { points, hours, es }]) => ({ person, name: s.members[person]?.name ?? person, points, hours, ...starsOf(es), rank: 0 }));
 	rows.sort((a, b) => b.points - a.points || b.hours - a.hours || (a.name < b.name ? -1 : a.name > b.name ? 1 : a.person < b.person ? -1 : 1));
 	rows.forEach((r, i) => (r.rank = i > 0 && rows[i - 1].points === r.points ? rows[i - 1].rank : i + 1));
 	return rows;
@@ -94,10 +118,13 @@ export function totalPoints(entries: readonly LedgerEntry[], person: string): nu
 export interface EmployerSummary {
 	employer: string;
 	quarter: string;
-	people: Array<{ person: string; name: string; shifts: number; hours: number; points: number }>;
+	people: Array<{ person: string; name: string; shifts: number; hours: number; points: number; stars?: number; rated: number }>;
 	shifts: number;
 	hours: number;
 	points: number;
+	/** average stars over the rated service entries of its people in the quarter */
+	stars?: number;
+	rated: number;
 }
 
 /** 双报到: per employer, what its employed party members did in a quarter (`2025-Q2`). */
@@ -105,16 +132,22 @@ export function employerSummary(s: VolunteerState, entries: readonly LedgerEntry
 	const by = new Map<string, EmployerSummary>();
 	for (const m of Object.values(s.members)) {
 		if (!m.partyMember || !m.employer) continue;
-		const sum = by.get(m.employer) ?? { employer: m.employer, quarter, people: [], shifts: 0, hours: 0, points: 0 };
+		const sum: EmployerSummary = by.get(m.employer) ?? { employer: m.employer, quarter, people: [], shifts: 0, hours: 0, points: 0, rated: 0 };
 		const mine = entries.filter((e) => e.person === m.id && periodOf(e.at, 'quarter') === quarter);
 		const row = {
 			person: m.id,
 			name: m.name,
 			shifts: mine.filter((e) => e.kind === 'service').length,
 			hours: round1(mine.reduce((t, e) => t + e.hours, 0)),
-			points: round1(mine.reduce((t, e) => t + e.points, 0))
+			points: round1(mine.reduce((t, e) => t + e.points, 0)),
+			...starsOf(mine)
 		};
 		sum.people.push(row);
+		if (row.rated) {
+			const total = (sum.stars ?? 0) * sum.rated + row.stars! * row.rated;
+			sum.rated += row.rated;
+			sum.stars = round1(total / sum.rated);
+		}
 		sum.shifts += row.shifts;
 		sum.hours = round1(sum.hours + row.hours);
 		sum.points = round1(sum.points + row.points);

@@ -14,6 +14,12 @@
  * (`data.sawFree > 0`) and that lands on the waitlist is a `lastSeat` conflict: both people
  * get a notice (`wonLastSeat`, `lostLastSeat`). A cancelled seat goes to the first on the
  * waitlist (`movedUp`).
+ *
+ * Incremental (`VolunteerFolder`): the page and the relay keep one fold and apply only the
+ * events that arrive after the last one applied, in (HLC, id) order; an event that sorts
+ * before it (a device that was apart) makes the folder replay the whole log. Each batch is
+ * copy-on-write: the state objects it changes are new, the rest are shared with the previous
+ * state, so a view re-renders what changed and nothing else (and old states stay as they were).
  */
 import type { DomainEvent } from '../events';
 import { canonicalJson, compareEvents, eventProblem } from '../events';
@@ -21,12 +27,16 @@ import { tryParseHlc } from '../hlc';
 import {
 	ELIGIBILITY,
 	isOfficeRole,
+	SERVICES,
 	VOLUNTEER_EVENT_TYPES,
 	type Attendance,
+	type CommunityService,
 	type Member,
 	type NoticeKind,
 	type RefuseCode,
+	type ServiceRequest,
 	type Shift,
+	type SiteKey,
 	type Task,
 	type TaskSpec,
 	type VolunteerState
@@ -43,7 +53,7 @@ export const MAX_SHIFTS_PER_TASK = 60;
 export const MAX_CAPACITY = 500;
 
 export function initVolunteerState(): VolunteerState {
-	return { members: {}, requests: {}, tasks: {}, shifts: {}, ratings: [], adjustments: [], keys: {}, notices: [], refusals: [], conflicts: [], applied: 0 };
+	return { members: {}, services: {}, requests: {}, tasks: {}, shifts: {}, ratings: [], adjustments: [], keys: {}, notices: [], refusals: [], conflicts: [], applied: 0 };
 }
 
 export const shiftId = (taskId: string, k: number): string => `${taskId}.${k}`;
@@ -118,6 +128,52 @@ class Fold {
 	s = initVolunteerState();
 	/** person → shifts where they hold a seat or wait (the overlap check reads only these) */
 	held = new Map<string, Set<string>>();
+	/** copy-on-write batch: objects already copied in it (undefined: a full fold, no copies) */
+	#fresh: WeakSet<object> | undefined;
+
+	/** Start a batch on top of the current state: containers are copied now, entities when first changed. */
+	begin(): void {
+		const s = this.s;
+		this.s = {
+			...s,
+			members: { ...s.members },
+			services: { ...s.services },
+			requests: { ...s.requests },
+			tasks: { ...s.tasks },
+			shifts: { ...s.shifts },
+			keys: { ...s.keys },
+			ratings: [...s.ratings],
+			adjustments: [...s.adjustments],
+			notices: [...s.notices],
+			refusals: [...s.refusals],
+			conflicts: [...s.conflicts]
+		};
+		this.#fresh = new WeakSet();
+	}
+
+	#own<T extends object>(rec: Record<string, T>, id: string, copy: (x: T) => T): T {
+		const x = rec[id];
+		if (!this.#fresh || this.#fresh.has(x)) return x;
+		const c = copy(x);
+		this.#fresh.add(c);
+		rec[id] = c;
+		return c;
+	}
+	ownShift(id: string): Shift {
+		return this.#own(this.s.shifts, id, (sh) => ({ ...sh, seats: [...sh.seats], waitlist: [...sh.waitlist], attendance: { ...sh.attendance } }));
+	}
+	ownTask(id: string): Task {
+		return this.#own(this.s.tasks, id, (t) => ({ ...t }));
+	}
+	ownRequest(id: string): ServiceRequest {
+		return this.#own(this.s.requests, id, (r) => ({ ...r }));
+	}
+	ownMember(id: string): Member {
+		return this.#own(this.s.members, id, (m) => ({ ...m, skills: [...m.skills] }));
+	}
+	ownKey(id: string): SiteKey {
+		return this.#own(this.s.keys, id, (k) => ({ ...k }));
+	}
 
 	hold(person: string, shiftId: string, on: boolean) {
 		let h = this.held.get(person);
@@ -140,18 +196,17 @@ class Fold {
 				case 'enrol':
 					return this.enrol(e, office, d);
 				case 'leave': {
-					const m = this.s.members[e.subject];
 					if (!office && e.actor !== e.subject) refuse('noRight');
-					if (!m) refuse('notMember');
-					m.active = false;
+					if (!this.s.members[e.subject]) refuse('notMember');
+					this.ownMember(e.subject).active = false;
 					return;
 				}
 				case 'serviceRequest':
 					return this.request(e, d, at);
 				case 'declineRequest': {
 					if (!office) refuse('noRight');
-					const r = this.s.requests[e.subject] ?? refuse('noTask');
-					if (r.status !== 'open') refuse('already');
+					if ((this.s.requests[e.subject] ?? refuse('noTask')).status !== 'open') refuse('already');
+					const r = this.ownRequest(e.subject);
 					r.status = 'declined';
 					r.reason = isStr(d.reason, 200) ? d.reason : '';
 					return;
@@ -160,11 +215,11 @@ class Fold {
 					return this.task(e, office, d);
 				case 'cancelTask': {
 					if (!office) refuse('noRight');
-					const t = this.s.tasks[e.subject] ?? refuse('noTask');
-					if (t.cancelled) refuse('cancelled');
+					if ((this.s.tasks[e.subject] ?? refuse('noTask')).cancelled) refuse('cancelled');
+					const t = this.ownTask(e.subject);
 					t.cancelled = true;
 					for (const sid of t.shiftIds) {
-						const sh = this.s.shifts[sid];
+						const sh = this.ownShift(sid);
 						sh.cancelled = true;
 						for (const p of [...sh.seats, ...sh.waitlist]) this.notice(p, 'taskCancelled', sid, e, at);
 					}
@@ -196,10 +251,12 @@ class Fold {
 				}
 				case 'revokeKey': {
 					if (!office) refuse('noRight');
-					const k = this.s.keys[e.subject] ?? refuse('badData');
-					k.revoked = true;
+					if (!this.s.keys[e.subject]) refuse('badData');
+					this.ownKey(e.subject).revoked = true;
 					return;
 				}
+				case 'service':
+					return this.service(e, office, d, at);
 			}
 		} catch (err) {
 			if (!(err instanceof Refused)) throw err;
@@ -226,9 +283,19 @@ class Fold {
 		this.s.members[e.subject] = m;
 	}
 
+	/** The community's own list: define (or rename, retire, bring back) one service. */
+	service(e: DomainEvent, office: boolean, d: Record<string, unknown>, at: number) {
+		if (!office) refuse('noRight');
+		if (!isId(e.subject) || (SERVICES as readonly string[]).includes(e.subject) || !isStr(d.name, 20)) refuse('badData');
+		const sv: CommunityService = { id: e.subject, name: (d.name as string).trim(), active: d.active !== false, by: e.actor, at };
+		this.s.services[e.subject] = sv;
+	}
+
 	request(e: DomainEvent, d: Record<string, unknown>, at: number) {
 		if (this.s.requests[e.subject]) refuse('already');
 		if (!isId(d.service) || !isTime(d.from) || !isTime(d.to) || (d.to as number) < (d.from as number)) refuse('badData');
+		// a built-in service or one of the community's list (a retired one still: the phone may have been apart)
+		if (!(SERVICES as readonly string[]).includes(d.service as string) && !this.s.services[d.service as string]) refuse('unknownService');
 		if (d.gridId !== undefined && !isId(d.gridId)) refuse('badData');
 		this.s.requests[e.subject] = {
 			id: e.subject,
@@ -248,15 +315,18 @@ class Fold {
 		if (!isId(e.subject)) refuse('badData');
 		if (this.s.tasks[e.subject]) refuse('already');
 		const spec = readTaskSpec(d);
+		let window: Task['window'];
 		if (spec.requestId) {
-			const r = this.s.requests[spec.requestId] ?? refuse('noTask');
-			if (r.status !== 'open') refuse('already');
+			if ((this.s.requests[spec.requestId] ?? refuse('noTask')).status !== 'open') refuse('already');
+			const r = this.ownRequest(spec.requestId);
 			r.status = 'tasked';
 			r.taskId = e.subject;
+			window = { from: r.from, to: r.to };
+			if (!spec.service) spec.service = r.service;
 		}
 		const len = spec.end - spec.start;
 		const starts = shiftStarts(spec);
-		const t: Task = { ...spec, id: e.subject, createdBy: e.actor, cancelled: false, shiftIds: starts.map((_, k) => shiftId(e.subject, k)) };
+		const t: Task = { ...spec, id: e.subject, ...(window ? { window } : {}), createdBy: e.actor, cancelled: false, shiftIds: starts.map((_, k) => shiftId(e.subject, k)) };
 		this.s.tasks[e.subject] = t;
 		starts.forEach((st, k) => {
 			this.s.shifts[shiftId(e.subject, k)] = { id: shiftId(e.subject, k), taskId: e.subject, start: st, end: st + len, seats: [], waitlist: [], attendance: {}, cancelled: false };
@@ -272,11 +342,12 @@ class Fold {
 		return e.actor;
 	}
 
+	/** The shift an event is about, ready to change (copied once per batch). */
 	shift(id: string): { sh: Shift; t: Task } {
-		const sh = this.s.shifts[id] ?? refuse('noShift');
-		const t = this.s.tasks[sh.taskId];
-		if (sh.cancelled || t.cancelled) refuse('cancelled');
-		return { sh, t };
+		const old = this.s.shifts[id] ?? refuse('noShift');
+		const t = this.s.tasks[old.taskId];
+		if (old.cancelled || t.cancelled) refuse('cancelled');
+		return { sh: this.ownShift(id), t };
 	}
 
 	signUp(e: DomainEvent, office: boolean, d: Record<string, unknown>, at: number) {
@@ -343,7 +414,8 @@ class Fold {
 			if (!office) refuse('noRight');
 			time = isTime(d.time) ? (d.time as number) : at;
 		}
-		const a: Attendance = sh.attendance[person] ?? { person, codes: [], manual: false };
+		const was = sh.attendance[person];
+		const a: Attendance = was ? { ...was, codes: [...was.codes] } : { person, codes: [], manual: false };
 		if (code && a.codes.includes(code)) refuse('codeReused');
 		if (e.type === 'checkIn') {
 			if (a.inAt !== undefined) refuse('already');
@@ -380,28 +452,98 @@ export interface FoldOptions {
  * repeats of an event count once; a different event under a used id is a `duplicate-id` conflict.
  */
 export function foldVolunteer(entries: Iterable<unknown>, opts: FoldOptions = {}): VolunteerState {
-	const valid: DomainEvent[] = [];
-	for (const x of entries) {
-		const p = eventProblem(x);
-		if (p) opts.onInvalid?.(x, p);
-		else valid.push(x as DomainEvent);
+	return new VolunteerFolder(opts).update([...entries]);
+}
+
+/**
+ * The volunteer fold kept up to date as the log grows (the page and the relay hold one each).
+ * `update(entries)` takes the whole log as it is now (a Y.Array's `toArray()`): entries it has
+ * seen (same object) are skipped; if every new event sorts after the last one applied they are
+ * applied on top of the current state (copy-on-write), otherwise the whole log is folded again.
+ * The result is always what `foldVolunteer` of the same entries gives.
+ */
+export class VolunteerFolder {
+	readonly #opts: FoldOptions;
+	#f = new Fold();
+	/** entries already read (valid or not), by identity */
+	#read = new WeakSet<object>();
+	#count = 0;
+	#seen = new Map<string, DomainEvent>();
+	#last: DomainEvent | undefined;
+	/** how many whole-log folds and incremental batches this folder made (for tests and the bench) */
+	readonly stats = { full: 0, incremental: 0 };
+
+	constructor(opts: FoldOptions = {}) {
+		this.#opts = opts;
 	}
-	valid.sort(compareEvents);
-	const f = new Fold();
-	const seen = new Map<string, DomainEvent>();
-	for (const e of valid) {
-		const known = seen.get(e.id);
-		if (known !== undefined) {
-			// compared only on a repeated id (rare), so the common case costs no serialisation
-			if (known !== e && canonicalJson(known) !== canonicalJson(e) && !f.s.conflicts.some((x) => x.kind === 'duplicate-id' && x.events[0] === e.id))
-				f.s.conflicts.push({ kind: 'duplicate-id', events: [e.id] });
-			continue;
+
+	get state(): VolunteerState {
+		return this.#f.s;
+	}
+
+	update(entries: readonly unknown[]): VolunteerState {
+		if (entries.length < this.#count) return this.#full(entries);
+		const fresh: DomainEvent[] = [];
+		for (const x of entries) {
+			if (typeof x === 'object' && x !== null && this.#read.has(x)) continue;
+			const p = eventProblem(x);
+			if (typeof x === 'object' && x !== null) this.#read.add(x);
+			if (p) {
+				this.#opts.onInvalid?.(x, p);
+				continue;
+			}
+			const e = x as DomainEvent;
+			// another copy under an applied id (a repeat, a different event, or a rebuilt document):
+			// the whole fold sorts it out, and records each entry as read
+			if (this.#seen.has(e.id)) return this.#full(entries);
+			fresh.push(e);
 		}
-		seen.set(e.id, e);
-		f.apply(e);
-		f.s.applied++;
+		this.#count = entries.length;
+		if (fresh.length === 0) return this.#f.s;
+		fresh.sort(compareEvents);
+		if (this.#last && compareEvents(fresh[0], this.#last) <= 0) return this.#full(entries);
+		this.#f.begin();
+		this.#apply(fresh);
+		this.stats.incremental++;
+		return this.#f.s;
 	}
-	return f.s;
+
+	#full(entries: readonly unknown[]): VolunteerState {
+		this.#f = new Fold();
+		this.#read = new WeakSet();
+		this.#seen = new Map();
+		this.#last = undefined;
+		this.#count = entries.length;
+		const valid: DomainEvent[] = [];
+		for (const x of entries) {
+			const p = eventProblem(x);
+			if (typeof x === 'object' && x !== null) this.#read.add(x);
+			if (p) this.#opts.onInvalid?.(x, p);
+			else valid.push(x as DomainEvent);
+		}
+		valid.sort(compareEvents);
+		this.#apply(valid);
+		this.stats.full++;
+		return this.#f.s;
+	}
+
+	/** Apply events in (HLC, id) order, each id once. */
+	#apply(sorted: readonly DomainEvent[]): void {
+		const f = this.#f;
+		for (const e of sorted) {
+			const known = this.#seen.get(e.id);
+			if (known !== undefined) {
+				// compared only on a repeated id (rare), so the common case costs no serialisation
+				if (known !== e && canonicalJson(known) !== canonicalJson(e) && !f.s.conflicts.some((x) => x.kind === 'duplicate-id' && x.events[0] === e.id))
+					f.s.conflicts.push({ kind: 'duplicate-id', events: [e.id] });
+				continue;
+			}
+			this.#seen.set(e.id, e);
+			f.apply(e);
+			f.s.applied++;
+			this.#last = e;
+		}
+	}
 }
 
 /** Free seats of a shift (what a device quotes as `sawFree` when signing up). */

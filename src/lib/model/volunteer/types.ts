@@ -25,7 +25,8 @@ export const VOLUNTEER_EVENT_TYPES = [
 	'rate',
 	'adjust',
 	'siteKey',
-	'revokeKey'
+	'revokeKey',
+	'service'
 ] as const;
 export type VolunteerEventType = (typeof VOLUNTEER_EVENT_TYPES)[number];
 
@@ -44,6 +45,17 @@ export interface Member {
 	/** employer of an employed party member (在职党员, 双报到) */
 	employer?: string;
 	active: boolean;
+}
+
+/** A service of the community's own list (beside the built-in SERVICES): office defines, renames, retires. */
+export interface CommunityService {
+	id: string;
+	/** the name residents see (Chinese, as the office typed it) */
+	name: string;
+	/** retired services are not offered any more; requests already made keep them */
+	active: boolean;
+	by: string;
+	at: number;
 }
 
 export interface ServiceRequest {
@@ -84,6 +96,8 @@ export interface TaskSpec {
 
 export interface Task extends TaskSpec {
 	id: string;
+	/** made from a request: the time window the resident asked for */
+	window?: { from: number; to: number };
 	createdBy: string;
 	cancelled: boolean;
 	shiftIds: string[];
@@ -144,6 +158,7 @@ export type RefuseCode =
 	| 'codeReused'
 	| 'notRequester'
 	| 'rated'
+	| 'unknownService'
 	| 'duplicate';
 
 export interface Refusal {
@@ -193,6 +208,8 @@ export interface SiteKey {
 
 export interface VolunteerState {
 	members: Record<string, Member>;
+	/** the community's own services (id → service); the built-in SERVICES are not listed here */
+	services: Record<string, CommunityService>;
 	requests: Record<string, ServiceRequest>;
 	tasks: Record<string, Task>;
 	shifts: Record<string, Shift>;
