@@ -40,6 +40,13 @@ export interface DomainEvent<D = unknown> {
 	 * on a stale view (concurrently with another) from one taken in sequence.
 	 */
 	prev?: string;
+	/**
+	 * Optional: the id of the key that signed this event (docs/security.md, "Event signatures"):
+	 * a device key registered to `actor` in `role`, or the relay's own key.
+	 */
+	kid?: string;
+	/** ECDSA P-256 signature (base64url, 64 bytes) over `signedText(event)` by the key `kid` */
+	sig?: string;
 }
 
 export const EVENTS_ARRAY = 'events';
@@ -77,6 +84,7 @@ export function eventProblem(x: unknown): string | undefined {
 
 const isKey = (v: unknown): boolean => typeof v === 'string' && KEY.test(v);
 const TYPE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+const SIG = /^[A-Za-z0-9_-]{1,200}$/;
 
 function checkEvent(x: object): string | undefined {
 	const e = x as Record<string, unknown>;
@@ -87,6 +95,9 @@ function checkEvent(x: object): string | undefined {
 	if (!isHlc(e.at)) return 'at must be an HLC timestamp';
 	if (!(ROLES as readonly unknown[]).includes(e.role)) return `role must be one of ${ROLES.join(', ')}`;
 	if (e.prev !== undefined && !isKey(e.prev)) return 'prev must be an event id';
+	if (e.kid !== undefined && !isKey(e.kid)) return 'kid must be a key id';
+	if (e.sig !== undefined && (typeof e.sig !== 'string' || !SIG.test(e.sig))) return 'sig must be base64url';
+	if ((e.kid === undefined) !== (e.sig === undefined)) return 'kid and sig come together';
 	if (e.data === null) return undefined;
 	if (e.data === undefined || !isJson(e.data)) return 'data must be a JSON value';
 	return undefined;
@@ -96,10 +107,43 @@ export function isDomainEvent(x: unknown): x is DomainEvent {
 	return eventProblem(x) === undefined;
 }
 
-/** Append one event to the document's log, in its own transaction, as a frozen copy. Throws on a malformed event. */
-export function appendEvent<D>(doc: Y.Doc, event: DomainEvent<D>, origin?: unknown): DomainEvent<D> {
-	const problem = eventProblem(event);
-	if (problem) throw new TypeError(`cannot append event ${JSON.stringify(event.id)}: ${problem}`);
+// ---- signing (docs/security.md, "Event signatures") ----
+
+/** What a signature covers: the event without `sig`, with `kid`, as canonical JSON. */
+export function signedText(e: DomainEvent, kid: string): string {
+	const { sig: _sig, ...rest } = e;
+	return `dq-event-1\n${canonicalJson({ ...rest, kid })}`;
+}
+
+export interface Signature {
+	kid: string;
+	sig: string;
+}
+
+/**
+ * Signs the events this process appends: the relay's key (synchronous, node:crypto) or the
+ * signed-in person's device key (asynchronous, WebCrypto). Answers undefined to leave an event
+ * unsigned (not this person's event, no key yet).
+ */
+export interface EventSigner {
+	sign(e: DomainEvent): Signature | Promise<Signature | undefined> | undefined;
+}
+
+let signer: EventSigner | undefined;
+const signing = new Set<Promise<unknown>>();
+let queue: Promise<void> | undefined;
+
+/** Install (or with undefined remove) the signer every `appendEvent` uses. */
+export function setEventSigner(s: EventSigner | undefined): void {
+	signer = s;
+}
+
+/** Resolves when every event handed to `appendEvent` so far is signed and in its document. */
+export async function whenSigned(): Promise<void> {
+	while (signing.size) await Promise.allSettled([...signing]);
+}
+
+function storedCopy<D>(event: DomainEvent<D>, s?: Signature): DomainEvent<D> {
 	// A copy with a fixed key order, so the stored value never aliases the caller's object.
 	const stored: DomainEvent<D> = {
 		id: event.id,
@@ -109,12 +153,56 @@ export function appendEvent<D>(doc: Y.Doc, event: DomainEvent<D>, origin?: unkno
 		type: event.type,
 		subject: event.subject,
 		data: structuredCloneJson(event.data),
-		...(event.prev !== undefined ? { prev: event.prev } : {})
+		...(event.prev !== undefined ? { prev: event.prev } : {}),
+		...(s ? { kid: s.kid, sig: s.sig } : {})
 	};
 	// Frozen, because the array hands this very object to every reader of the local document.
 	deepFreeze(stored);
-	doc.transact(() => eventsOf(doc).push([stored as DomainEvent]), origin);
 	return stored;
+}
+
+/**
+ * Append one event to the document's log, in its own transaction, as a frozen copy. Throws on
+ * a malformed event. The one place events are signed: an event that carries no signature yet
+ * is signed by the installed signer first. A synchronous signer (the relay) appends at once;
+ * an asynchronous one (a device's WebCrypto key, well under a millisecond) appends when the
+ * signature is ready, in call order (`whenSigned` waits for it); the returned copy has the
+ * stored event's fields but not yet its signature.
+ */
+export function appendEvent<D>(doc: Y.Doc, event: DomainEvent<D>, origin?: unknown): DomainEvent<D> {
+	const problem = eventProblem(event);
+	if (problem) throw new TypeError(`cannot append event ${JSON.stringify(event.id)}: ${problem}`);
+	const push = (e: DomainEvent<D>) => {
+		if (!doc.isDestroyed) doc.transact(() => eventsOf(doc).push([e as DomainEvent]), origin);
+	};
+	const plain = storedCopy(event, event.sig !== undefined ? { kid: event.kid!, sig: event.sig } : undefined);
+	if (plain.sig !== undefined || !signer) {
+		push(plain);
+		return plain;
+	}
+	const mine = signer;
+	let next: Promise<Signature | undefined>;
+	if (!queue) {
+		const r = mine.sign(plain as DomainEvent);
+		if (!(r instanceof Promise)) {
+			push(r ? storedCopy(event, r) : plain);
+			return plain;
+		}
+		next = r;
+	} else next = queue.then(() => mine.sign(plain as DomainEvent));
+	next.catch(() => undefined);
+	// Asynchronous: chained behind earlier appends, so the log keeps the order of the calls.
+	const p: Promise<void> = (queue ?? Promise.resolve())
+		.then(() => next)
+		.catch(() => undefined)
+		.then((r) => push(r ? storedCopy(event, r) : plain));
+	queue = p;
+	signing.add(p);
+	void p.finally(() => {
+		signing.delete(p);
+		if (queue === p) queue = undefined;
+	});
+	return plain;
 }
 
 function structuredCloneJson<T>(v: T): T {
@@ -196,8 +284,18 @@ export interface Folded<S> {
 	headAt: string;
 }
 
+/**
+ * Is an event really from its actor (docs/security.md)? `ok`: folded; `forged`: not folded, a
+ * `forged` conflict on its subject; `pending`: not folded and not reported yet (its key or its
+ * check has not arrived). Synchronous: the checks run elsewhere (src/lib/crypto/verifier.ts).
+ */
+export type Verdict = 'ok' | 'forged' | 'pending';
+export type Authenticity = (e: DomainEvent) => Verdict;
+
 export interface ReplayOptions {
 	onInvalid?: (entry: unknown, problem: string) => void;
+	/** without it every well-formed event counts as authentic */
+	authentic?: Authenticity;
 }
 
 const initial = <S>(init: Init<S>, subject: string): S =>
@@ -224,15 +322,33 @@ function duplicateConflicts(winners: readonly DomainEvent[], losersOf: (id: stri
 	return out;
 }
 
-function fold<S>(subject: string, sorted: readonly DomainEvent[], reducer: Reducer<S>, init: Init<S>): { state: S; conflicts: Conflict[] } {
+/** The conflict a forged event leaves on its subject. */
+export function forgedConflict(e: DomainEvent): Conflict {
+	return { kind: 'forged', events: [e.id], detail: { actor: e.actor, role: e.role, type: e.type, kid: e.kid ?? null } };
+}
+
+function fold<S>(
+	subject: string,
+	sorted: readonly DomainEvent[],
+	reducer: Reducer<S>,
+	init: Init<S>,
+	authentic?: Authenticity
+): { state: S; conflicts: Conflict[]; last: DomainEvent | undefined; count: number } {
 	let state = initial(init, subject);
 	const conflicts: Conflict[] = [];
-	let head: string | undefined;
+	let last: DomainEvent | undefined;
+	let count = 0;
 	for (const e of sorted) {
-		state = step(reducer, state, e, subject, head, conflicts);
-		head = e.id;
+		const v = authentic ? authentic(e) : 'ok';
+		if (v !== 'ok') {
+			if (v === 'forged') conflicts.push(forgedConflict(e));
+			continue;
+		}
+		state = step(reducer, state, e, subject, last?.id, conflicts);
+		last = e;
+		count++;
 	}
-	return { state, conflicts };
+	return { state, conflicts, last, count };
 }
 
 /**
@@ -274,10 +390,11 @@ export function replay<S>(events: Iterable<unknown>, reducer: Reducer<S>, init: 
 	const out = new Map<string, Folded<S>>();
 	for (const subject of [...bySubject.keys()].sort()) {
 		const list = bySubject.get(subject)!.sort(compareEvents);
-		const { state, conflicts } = fold(subject, list, reducer, init);
+		const { state, conflicts, last, count } = fold(subject, list, reducer, init, opts.authentic);
+		// A subject only forged or unchecked events speak of does not exist (yet).
+		if (!last) continue;
 		conflicts.push(...duplicateConflicts(list, (id) => losers.get(id)));
-		const last = list[list.length - 1];
-		out.set(subject, { subject, state, conflicts, count: list.length, head: last.id, headAt: last.at });
+		out.set(subject, { subject, state, conflicts, count, head: last.id, headAt: last.at });
 	}
 	return out;
 }
@@ -298,8 +415,11 @@ export function allConflicts<S>(folded: Iterable<Folded<S>>): Array<Conflict & {
 interface Track<S> {
 	/** kept events of this subject, in replay order */
 	events: DomainEvent[];
-	/** how many of `events` are folded into `state` */
+	/** how many of `events` are folded into `state` (or skipped as not authentic) */
 	applied: number;
+	/** the last authentic event folded, and how many were */
+	last: DomainEvent | undefined;
+	count: number;
 	state: S;
 	conflicts: Conflict[];
 	/** an event arrived before the applied ones, or one was replaced: fold again from init */
@@ -334,6 +454,8 @@ export class Replayer<S> {
 	#folded = new Map<string, Folded<S>>();
 	/** how many subjects were folded from the start (for tests and statistics) */
 	refolds = 0;
+	/** the authenticity checks of the documents this replayer follows (followEvents) */
+	#checks: Authenticity[] = [];
 
 	constructor(reducer: Reducer<S>, init: Init<S>, opts: ReplayOptions = {}) {
 		this.#reducer = reducer;
@@ -350,6 +472,55 @@ export class Replayer<S> {
 		return this.#folded.get(subject);
 	}
 
+	/** The combined check: the option's, or those of the followed documents (one says ok: ok). */
+	#authentic(): Authenticity | undefined {
+		const own = this.#opts.authentic;
+		const checks = this.#checks;
+		if (!checks.length) return own;
+		const all = own ? [own, ...checks] : checks;
+		if (all.length === 1) return all[0];
+		return (e) => {
+			let forged = false;
+			for (const c of all) {
+				const v = c(e);
+				if (v === 'ok') return 'ok';
+				if (v === 'forged') forged = true;
+			}
+			return forged ? 'forged' : 'pending';
+		};
+	}
+
+	/** Add an authenticity check (followEvents does, per document); returns its removal. */
+	addCheck(check: Authenticity): () => void {
+		this.#checks.push(check);
+		return () => {
+			this.#checks = this.#checks.filter((c) => c !== check);
+		};
+	}
+
+	/** The verdict on these events changed: fold their subjects again. Returns the subjects that changed. */
+	recheck(ids: Iterable<string>): Set<string> {
+		const touched = new Set<string>();
+		for (const id of ids) {
+			const w = this.#byId.get(id)?.winner;
+			if (!w || touched.has(w.subject)) continue;
+			touched.add(w.subject);
+			const t = this.#tracks.get(w.subject);
+			if (t) t.dirty = true;
+		}
+		for (const subject of touched) this.#refresh(subject);
+		return touched;
+	}
+
+	/** Events of the followed log not folded because they are forged (for a list of rejected events). */
+	forged(): DomainEvent[] {
+		const check = this.#authentic();
+		if (!check) return [];
+		const out: DomainEvent[] = [];
+		for (const t of this.#tracks.values()) for (const e of t.events) if (check(e) === 'forged') out.push(e);
+		return out;
+	}
+
 	/** The same map `replay` would return for every event added so far (sorted by subject). */
 	snapshot(): Map<string, Folded<S>> {
 		return new Map([...this.#folded.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -364,7 +535,7 @@ export class Replayer<S> {
 	#track(subject: string): Track<S> {
 		let t = this.#tracks.get(subject);
 		if (!t) {
-			t = { events: [], applied: 0, state: initial(this.#init, subject), conflicts: [], dirty: false, dupChanged: false };
+			t = { events: [], applied: 0, last: undefined, count: 0, state: initial(this.#init, subject), conflicts: [], dirty: false, dupChanged: false };
 			this.#tracks.set(subject, t);
 		}
 		return t;
@@ -434,21 +605,35 @@ export class Replayer<S> {
 			t.state = initial(this.#init, subject);
 			t.conflicts = [];
 			t.applied = 0;
+			t.last = undefined;
+			t.count = 0;
 			t.dirty = false;
 			this.refolds++;
 		}
+		const authentic = this.#authentic();
 		for (; t.applied < t.events.length; t.applied++) {
-			const head = t.applied > 0 ? t.events[t.applied - 1].id : undefined;
-			t.state = step(this.#reducer, t.state, t.events[t.applied], subject, head, t.conflicts);
+			const e = t.events[t.applied];
+			const v = authentic ? authentic(e) : 'ok';
+			if (v !== 'ok') {
+				if (v === 'forged') t.conflicts.push(forgedConflict(e));
+				continue;
+			}
+			t.state = step(this.#reducer, t.state, e, subject, t.last?.id, t.conflicts);
+			t.last = e;
+			t.count++;
 		}
 		t.dupChanged = false;
+		const last = t.last;
+		if (!last) {
+			this.#folded.delete(subject);
+			return;
+		}
 		const dups = duplicateConflicts(t.events, (id) => this.#byId.get(id)?.losers);
-		const last = t.events[t.events.length - 1];
 		this.#folded.set(subject, {
 			subject,
 			state: t.state,
 			conflicts: dups.length ? [...t.conflicts, ...dups] : t.conflicts.slice(),
-			count: t.events.length,
+			count: t.count,
 			head: last.id,
 			headAt: last.at
 		});
@@ -462,6 +647,12 @@ export class Replayer<S> {
  */
 export function followEvents<S>(doc: Y.Doc, replayer: Replayer<S>, onChange?: (subjects: Set<string>) => void): () => void {
 	const arr = eventsOf(doc);
+	// Signatures are checked as events arrive (asynchronously); each change of verdict folds again.
+	const watch = integrity?.watch(doc, (ids) => {
+		const changed = replayer.recheck(ids);
+		if (changed.size) onChange?.(changed);
+	});
+	const dropCheck = watch ? replayer.addCheck(watch.verdict) : undefined;
 	const first = replayer.add(arr.toArray());
 	if (first.size) onChange?.(first);
 	const observer = (ev: Y.YArrayEvent<DomainEvent>) => {
@@ -480,5 +671,28 @@ export function followEvents<S>(doc: Y.Doc, replayer: Replayer<S>, onChange?: (s
 		if (changed.size) onChange?.(changed);
 	};
 	arr.observe(observer);
-	return () => arr.unobserve(observer);
+	return () => {
+		arr.unobserve(observer);
+		dropCheck?.();
+		watch?.stop();
+	};
+}
+
+// ---- authenticity of followed documents ----
+
+export interface IntegrityWatch {
+	verdict: Authenticity;
+	stop(): void;
+}
+
+/** Checks the events of a document as they arrive (src/lib/crypto/verifier.ts); `onChange` gets the ids whose verdict changed. */
+export interface Integrity {
+	watch(doc: Y.Doc, onChange: (ids: Set<string>) => void): IntegrityWatch;
+}
+
+let integrity: Integrity | undefined;
+
+/** Install (or remove) the checks `followEvents` attaches to every document it follows. */
+export function setIntegrity(i: Integrity | undefined): void {
+	integrity = i;
 }
