@@ -113,6 +113,34 @@ describe('volunteer documents (docs/volunteer.md)', () => {
 	});
 });
 
+describe('care documents (docs/roster.md): office and the grid\'s own workers, nobody else', () => {
+	const own = docName.care(cid, 'g1');
+	const other = docName.care(cid, 'g2');
+	// role → [own grid's care, another grid's care]; the building head keeps b1 in g1 and still gets neither
+	const rows: Array<[keyof typeof U, string, string]> = [
+		['secretary', 'write', 'write'],
+		['staff', 'write', 'write'],
+		['gridworker', 'write', '-'],
+		['buildinghead', '-', '-'],
+		['resident', '-', '-'],
+		['councilMember', '-', '-'],
+		['department', '-', '-']
+	];
+	it.each(rows)('%s: own grid %s, other grid %s', (role, o, x) => {
+		expect(accessFor(U[role], own) ?? '-').toBe(o);
+		expect(accessFor(U[role], other) ?? '-').toBe(x);
+		expect(accessFor(U[role], docName.care('c2', 'g1'))).toBeNull();
+	});
+	it('parses care names and refuses malformed ones', () => {
+		expect(parseDocName(own)).toEqual({ kind: 'care', communityId: cid, gridId: 'g1' });
+		for (const bad of ['community/c1/care', 'community/c1/care/g1/b1', 'community/c1/care/g.1']) expect(parseDocName(bad), bad).toBeUndefined();
+	});
+	it('a building head lists no care document even when the relay stores them', () => {
+		expect(docsFor(U.buildinghead, [own, other]).some((d) => d.kind === 'care')).toBe(false);
+		expect(docsFor(U.gridworker, [own, other]).filter((d) => d.kind === 'care').map((d) => d.name)).toEqual([own]);
+	});
+});
+
 describe('relayAccessFor: a federated relay (docs/operations.md)', () => {
 	it('writes every document of the communities its credential names, and nothing else', async () => {
 		const { relayAccessFor } = await import('../../src/lib/model/catalogue');

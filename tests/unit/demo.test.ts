@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import { accessFor, docName, parseDocName, type Mode, type UserClaims } from '../../src/lib/model/catalogue';
 import { buildDemo, DEMO_AREA_CODE, DEMO_TODAY, generateDemo, type DemoUser } from '../../src/lib/model/demo';
 import { isClosedRing, pointInRing, ringArea } from '../../src/lib/model/geo';
+import { readCare, withCare } from '../../src/lib/model/roster/care';
 import { ageOn, checkIdNumber, isMobile } from '../../src/lib/model/idcard';
 import {
 	CARE_FLAGS,
@@ -55,8 +56,13 @@ function decode(cid: string): Decoded {
 	const persons: Person[] = [];
 	for (const b of buildings) {
 		const r = docs.get(docName.roster(cid, b.gridId, b.id))!;
-		households.push(...[...rosterDoc.households(r).values()].map(readHousehold));
-		persons.push(...[...rosterDoc.persons(r).values()].map(readPerson));
+		// care flags come from the grid's care document (docs/roster.md), joined as the office sees them
+		const joined = withCare(
+			{ households: [...rosterDoc.households(r).values()].map(readHousehold), persons: [...rosterDoc.persons(r).values()].map(readPerson) },
+			readCare(docs.get(docName.care(cid, b.gridId))!)
+		);
+		households.push(...joined.households);
+		persons.push(...joined.persons);
 	}
 	return { cid, grids, buildings, households, persons };
 }
@@ -117,6 +123,29 @@ describe('demo', () => {
 				expect(c.persons.some((p) => p.careFlags.includes(f)), f).toBe(true);
 			}
 		}
+	});
+
+	it('keeps care flags out of the building rosters: one care document per grid, only for the office and that grid\'s workers', () => {
+		for (const cid of communityIds()) {
+			const c = decode(cid);
+			for (const b of c.buildings) {
+				const r = docs.get(docName.roster(cid, b.gridId, b.id))!;
+				for (const kind of ['households', 'persons'] as const) for (const m of rosterDoc[kind](r).values()) expect(m.has('careFlags')).toBe(false);
+			}
+			const gridOf = new Map(c.households.map((h) => [h.id, c.buildings.find((b) => b.id === h.buildingId)!.gridId]));
+			for (const g of c.grids) {
+				const care = readCare(docs.get(docName.care(cid, g.id))!);
+				// a grid's care document speaks of that grid's people only
+				for (const hid of care.households.keys()) expect(gridOf.get(hid)).toBe(g.id);
+				for (const pid of care.persons.keys()) expect(gridOf.get(c.persons.find((p) => p.id === pid)!.householdId)).toBe(g.id);
+			}
+		}
+		const cid = communityIds()[0];
+		const care0 = docName.care(cid, user('gridworker').claims.gridIds![0]);
+		expect(accessFor(user('gridworker').claims, care0)).toBe('write');
+		expect(accessFor(user('staff').claims, care0)).toBe('write');
+		expect(accessFor(user('buildinghead').claims, care0)).toBeNull();
+		expect(accessFor(user('resident').claims, care0)).toBeNull();
 	});
 
 	it('tiles the street with closed quadrilateral grids near 和平区', () => {

@@ -5,7 +5,7 @@ import * as Y from 'yjs';
 import { accessFor, docName } from '../../src/lib/model/catalogue';
 import { buildDemo, DEMO_TODAY } from '../../src/lib/model/demo';
 import { makeIdNumber } from '../../src/lib/model/idcard';
-import { addPerson, editPerson, setHouseholdCareFlags } from '../../src/lib/model/roster/edit';
+import { addPerson, editPerson } from '../../src/lib/model/roster/edit';
 import { readRoster } from '../../src/lib/state/people';
 
 const demo = buildDemo();
@@ -68,19 +68,18 @@ describe('edits', () => {
 		const b = fresh();
 		const p = readRoster(a).persons[0];
 		editPerson(a, p.id, 'phone', '13911112222');
-		editPerson(b, p.id, 'careFlags', ['livesAlone']);
+		editPerson(b, p.id, 'relation', '其他');
 		sync(a, b);
-		for (const d of [a, b]) expect(readRoster(d).persons.find((x) => x.id === p.id)).toMatchObject({ phone: '13911112222', careFlags: ['livesAlone'] });
+		for (const d of [a, b]) expect(readRoster(d).persons.find((x) => x.id === p.id)).toMatchObject({ phone: '13911112222', relation: '其他' });
 	});
 
 	it('property: random edits on three replicas, delivered in any order, converge', () => {
 		const base = readRoster(fresh());
 		const pIds = base.persons.slice(0, 4).map((p) => p.id);
-		const hIds = base.households.slice(0, 2).map((h) => h.id);
 		const op = fc.oneof(
 			fc.record({ kind: fc.constant('phone' as const), who: fc.nat(2), p: fc.constantFrom(...pIds), v: fc.integer({ min: 0, max: 99999999 }) }),
-			fc.record({ kind: fc.constant('flags' as const), who: fc.nat(2), p: fc.constantFrom(...pIds), v: fc.subarray(['livesAlone', 'disabled', 'lowIncome']) }),
-			fc.record({ kind: fc.constant('hflags' as const), who: fc.nat(2), p: fc.constantFrom(...hIds), v: fc.subarray(['migrant', 'lowIncome']) }),
+			fc.record({ kind: fc.constant('relation' as const), who: fc.nat(2), p: fc.constantFrom(...pIds), v: fc.constantFrom('户主', '配偶', '子女', '其他') }),
+			fc.record({ kind: fc.constant('party' as const), who: fc.nat(2), p: fc.constantFrom(...pIds), v: fc.boolean() }),
 			fc.record({ kind: fc.constant('sync' as const), who: fc.nat(2), p: fc.constant(''), v: fc.nat(2) })
 		);
 		fc.assert(
@@ -89,8 +88,8 @@ describe('edits', () => {
 				for (const o of ops) {
 					const d = reps[o.who];
 					if (o.kind === 'phone') editPerson(d, o.p, 'phone', `139${String(o.v).padStart(8, '0')}`);
-					else if (o.kind === 'flags') editPerson(d, o.p, 'careFlags', o.v as string[]);
-					else if (o.kind === 'hflags') setHouseholdCareFlags(d, o.p, o.v as string[]);
+					else if (o.kind === 'relation') editPerson(d, o.p, 'relation', o.v as string);
+					else if (o.kind === 'party') editPerson(d, o.p, 'partyMember', o.v as boolean);
 					else if (o.who !== o.v) sync(reps[o.who], reps[o.v as number]);
 				}
 				sync(reps[0], reps[1]);

@@ -24,6 +24,8 @@ import {
 } from '../../src/lib/model/roster/import';
 import { parseCsv, TableError, toTable, writeXlsx, type Table } from '../../src/lib/model/roster/table';
 import { readSheetFile } from '../../src/lib/model/roster/read';
+import { readCare } from '../../src/lib/model/roster/care';
+import { rosterDoc } from '../../src/lib/model/schema';
 
 const demo = generateDemo();
 const c = demo.communities[0];
@@ -39,6 +41,7 @@ const ctx = (over: Partial<ImportContext> = {}): ImportContext => ({
 	buildings: c.buildings,
 	writable: new Set(c.buildings.map((b) => b.id)),
 	rosters: rostersOf(),
+	careGrids: new Set(c.grids.map((g) => g.id)),
 	today: DEMO_TODAY,
 	...over
 });
@@ -228,6 +231,35 @@ describe('writing', () => {
 		const persons = [...a.docs.values()].reduce((s, d) => s + readRoster(d).persons.length, 0);
 		expect(persons).toBe(60);
 		expect(applyPlan(plan, a.docOf)).toBe(0); // again: nothing new
+	});
+
+	it('care flags go to the grid\'s care document, never into the roster; all or nothing when it is missing', () => {
+		const flagged = [b1.name, '1', '101', '甲', newId(501), '', '其他', '独居老人、低保'];
+		const plain = [b1.name, '1', '102', '乙', newId(503), '', '其他', ''];
+		const plan = planImport(table([flagged, plain]), guessMapping(HEAD), ctx({ rosters: new Map() }));
+		const roster = new Y.Doc();
+		const care = new Y.Doc();
+		// no care document: nothing at all is written
+		expect(() => applyPlan(plan, () => roster, () => undefined)).toThrow(/care/);
+		expect(rosterDoc.persons(roster).size).toBe(0);
+		applyPlan(plan, () => roster, (g) => (g === b1.gridId ? care : undefined));
+		for (const kind of ['persons', 'households'] as const) for (const m of rosterDoc[kind](roster).values()) expect(m.has('careFlags')).toBe(false);
+		const pid = plan.parts[0].addPersons.find((p) => p.name === '甲')!.id;
+		expect(readCare(care).persons.get(pid)).toEqual(['livesAlone', 'lowIncome']);
+		expect(readCare(care).persons.size).toBe(1);
+	});
+
+	it('a user who keeps no care flags for the grid: the care column is ignored and counted, never a change', () => {
+		const ex = c.persons.find((p) => p.careFlags.length === 0)!;
+		const exH = c.households.find((h) => h.id === ex.householdId)!;
+		const exB = c.buildings.find((b) => b.id === exH.buildingId)!;
+		const same = [exB.name, String(exH.unit), exH.room, ex.name, ex.idNumber, ex.phone, ex.relation, '独居老人、低保'];
+		const fresh = [b1.name, '1', '101', '甲', newId(505), '', '其他', '残疾人'];
+		const plan = planImport(table([same, fresh]), guessMapping(HEAD), ctx({ careGrids: new Set() }));
+		expect(plan).toMatchObject({ unchanged: 1, changed: 0, careIgnored: 2 });
+		expect(plan.parts.flatMap((p) => p.addPersons).every((p) => p.careFlags.length === 0)).toBe(true);
+		const roster = new Y.Doc();
+		expect(() => applyPlan(plan, () => roster)).not.toThrow();
 	});
 
 	it('10,000 rows: every one checked and planned, with progress reported', () => {

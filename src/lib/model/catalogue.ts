@@ -9,6 +9,7 @@
  * Names (all ASCII, `/`-separated, usable as a y-websocket room and in a URL path):
  *   community/<cid>/public                     kind `public`   territory, buildings, notices: every member of the community reads
  *   community/<cid>/roster/<gridId>/<bldId>    kind `roster`   households and people of one building (personal data)
+ *   community/<cid>/care/<gridId>              kind `care`     care flags (独居老人, 低保 …) of one grid's people and households: office and that grid's workers (docs/roster.md)
  *   community/<cid>/cases                      kind `cases`    the case board (no personal data)
  *   community/<cid>/cases-archive/<year>       kind `casesArchive` closed cases of one year, moved out of the live board
  *   community/<cid>/office                     kind `office`   the office's own records and settings
@@ -23,7 +24,7 @@
 export const ROLES = ['secretary', 'staff', 'gridworker', 'buildinghead', 'resident', 'department'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const DOC_KINDS = ['public', 'roster', 'cases', 'casesArchive', 'office', 'contact', 'meeting', 'council', 'volunteer', 'volunteerDesk', 'bench'] as const;
+export const DOC_KINDS = ['public', 'roster', 'care', 'cases', 'casesArchive', 'office', 'contact', 'meeting', 'council', 'volunteer', 'volunteerDesk', 'bench'] as const;
 export type DocKind = (typeof DOC_KINDS)[number];
 
 export type Mode = 'read' | 'write';
@@ -88,6 +89,8 @@ export function parseDocName(name: string): ParsedDocName | undefined {
 				: undefined;
 		case 'contact':
 			return p.length === 4 && isId(p[3]) ? { kind: 'contact', communityId, userId: p[3] } : undefined;
+		case 'care':
+			return p.length === 4 && isId(p[3]) ? { kind: 'care', communityId, gridId: p[3] } : undefined;
 		case 'cases-archive':
 			return p.length === 4 && /^\d{4}$/.test(p[3]) ? { kind: 'casesArchive', communityId, year: Number(p[3]) } : undefined;
 		case 'meeting':
@@ -103,6 +106,7 @@ export const docName = {
 	casesArchive: (cid: string, year: number) => `community/${cid}/cases-archive/${year}`,
 	office: (cid: string) => `community/${cid}/office`,
 	roster: (cid: string, gridId: string, buildingId: string) => `community/${cid}/roster/${gridId}/${buildingId}`,
+	care: (cid: string, gridId: string) => `community/${cid}/care/${gridId}`,
 	contact: (cid: string, userId: string) => `community/${cid}/contact/${userId}`,
 	meeting: (cid: string, meetingId: string) => `community/${cid}/meeting/${meetingId}`,
 	council: (cid: string) => `community/${cid}/council`,
@@ -136,6 +140,11 @@ export function accessFor(user: UserClaims, name: string, opts: AccessOptions = 
 			if (user.role === 'gridworker') return user.gridIds?.includes(doc.gridId!) ? 'write' : null;
 			if (user.role === 'buildinghead') return user.buildingIds?.includes(doc.buildingId!) ? 'write' : null;
 			return null;
+		case 'care':
+			// Care visits are the office's and the grid workers' work; building heads keep the
+			// household list but do not receive who is 低保, 残疾 … (docs/roster.md).
+			if (office) return 'write';
+			return user.role === 'gridworker' && user.gridIds?.includes(doc.gridId!) ? 'write' : null;
 		case 'cases':
 			// Cases carry no personal data; residents follow theirs through their contact document.
 			// Building heads report and patrol (随手拍) straight onto the board, like grid workers (docs/cases.md).

@@ -21,6 +21,7 @@ import { residentView } from './cases/resident';
 import { volunteerDemoEvents, volunteerDemoMembers } from './volunteer/demo';
 import { pointInRing } from './geo';
 import { demoServicePeople } from './roster/demo-service';
+import { addCare, withoutCare } from './roster/care';
 import { ageOn, makeIdNumber } from './idcard';
 import {
 	CARE_FLAGS,
@@ -532,8 +533,23 @@ export function demoDocs(data: DemoData, seed = DEMO_SEED): DemoDoc[] {
 					const hh = rosterDoc.households(d);
 					const ps = rosterDoc.persons(d);
 					for (const h of householdsOf.get(b.id) ?? []) {
-						hh.set(h.id, toYMap(h));
-						for (const p of personsOf.get(h.id) ?? []) ps.set(p.id, toYMap(p));
+						hh.set(h.id, toYMap(withoutCare(h)));
+						for (const p of personsOf.get(h.id) ?? []) ps.set(p.id, toYMap(withoutCare(p)));
+					}
+				})
+			);
+		}
+		// care flags: one document per grid, apart from the rosters (docs/roster.md)
+		for (const g of cm.grids) {
+			docs.push(
+				makeDoc(seed, docName.care(cid, g.id), (d) => {
+					initMeta(d, 'care');
+					for (const b of cm.buildings) {
+						if (b.gridId !== g.id) continue;
+						for (const h of householdsOf.get(b.id) ?? []) {
+							addCare(d, 'households', h.id, h.careFlags);
+							for (const p of personsOf.get(h.id) ?? []) addCare(d, 'persons', p.id, p.careFlags);
+						}
 					}
 				})
 			);

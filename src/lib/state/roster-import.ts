@@ -9,13 +9,16 @@ import { applyPlan, type ExistingRoster, type Mapping, type Plan } from '$lib/mo
 import type { Table } from '$lib/model/roster/table';
 import type { Building } from '$lib/model/schema';
 import type { WorkspaceState } from './workspace.svelte';
+import { careState } from './roster-care.svelte';
 
 export interface ImportTarget {
 	buildings: Building[];
 	writable: string[];
 	rosters: Map<string, ExistingRoster>;
-	/** writable buildings whose roster is not yet open on this device */
+	/** writable buildings whose roster (or care document) is not yet open on this device */
 	notReady: string[];
+	/** grids whose care flags this user keeps */
+	careGrids: string[];
 }
 
 export function importTarget(ws: WorkspaceState): ImportTarget {
@@ -23,14 +26,19 @@ export function importTarget(ws: WorkspaceState): ImportTarget {
 	const writable: string[] = [];
 	const rosters = new Map<string, ExistingRoster>();
 	const notReady: string[] = [];
+	const care = careState(ws);
+	const careGrids = new Set<string>();
 	for (const b of buildings) {
 		if (accessFor(ws.user, docName.roster(ws.user.communityId, b.gridId, b.id)) !== 'write') continue;
 		writable.push(b.id);
 		const d = ws.rosterDocOf(b);
-		if (d && ws.isLoaded(d)) rosters.set(b.id, ws.roster(d));
+		const c = care.canRead(b.gridId) ? care.docOf(b.gridId) : null;
+		if (c && c.ref.mode === 'write') careGrids.add(b.gridId);
+		// a care keeper must see the flags already there, or the plan would call them changes
+		if (d && ws.isLoaded(d) && (c === null || ws.isLoaded(c))) rosters.set(b.id, care.join(ws.roster(d), b.gridId));
 		else notReady.push(b.id);
 	}
-	return { buildings, writable, rosters, notReady };
+	return { buildings, writable, rosters, notReady, careGrids: [...careGrids] };
 }
 
 export type Progress = { phase: 'read' | 'check'; done: number; total: number };
@@ -64,7 +72,7 @@ export class ImportWorker {
 			type: 'plan',
 			table,
 			mapping,
-			ctx: { buildings: target.buildings, writable: target.writable, rosters: target.rosters, today }
+			ctx: { buildings: target.buildings, writable: target.writable, rosters: target.rosters, careGrids: target.careGrids, today }
 		});
 	}
 
@@ -73,12 +81,20 @@ export class ImportWorker {
 	}
 }
 
-/** Write the plan into the roster documents: all, or nothing when one is not open yet. */
+/** Write the plan into the roster and care documents: all, or nothing when one is not open yet. */
 export function writePlan(ws: WorkspaceState, plan: Plan): number {
-	return applyPlan(plan, (p) => {
-		const d = ws.rosterDocOf({ id: p.buildingId, gridId: p.gridId });
-		return d && d.ref.mode === 'write' ? d.doc : undefined;
-	});
+	const care = careState(ws);
+	return applyPlan(
+		plan,
+		(p) => {
+			const d = ws.rosterDocOf({ id: p.buildingId, gridId: p.gridId });
+			return d && d.ref.mode === 'write' ? d.doc : undefined;
+		},
+		(gridId) => {
+			const c = care.docOf(gridId);
+			return c && c.ref.mode === 'write' ? c.doc : undefined;
+		}
+	);
 }
 
 /** Offer bytes as a file download. */

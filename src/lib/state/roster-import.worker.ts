@@ -10,7 +10,7 @@ import { toTable, TableError, type Table } from '$lib/model/roster/table';
 
 export type WorkerIn =
 	| { type: 'read'; name: string; bytes: ArrayBuffer }
-	| { type: 'plan'; table: Table; mapping: Mapping; ctx: Omit<ImportContext, 'writable'> & { writable: string[] } };
+	| { type: 'plan'; table: Table; mapping: Mapping; ctx: Omit<ImportContext, 'writable' | 'careGrids'> & { writable: string[]; careGrids: string[] } };
 
 const post = (m: unknown) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m);
 
@@ -23,7 +23,7 @@ self.onmessage = async (e: MessageEvent<WorkerIn>) => {
 			const table = toTable(grid, isKnownHeader);
 			post({ type: 'table', table, mapping: guessMapping(table.headers) });
 		} else if (m.type === 'plan') {
-			const ctx: ImportContext = { ...m.ctx, writable: new Set(m.ctx.writable) };
+			const ctx: ImportContext = { ...m.ctx, writable: new Set(m.ctx.writable), careGrids: new Set(m.ctx.careGrids) };
 			const plan = planImport(m.table, m.mapping, ctx, (done, total) => post({ type: 'progress', phase: 'check', done, total }));
 			post({ type: 'plan', plan });
 		}

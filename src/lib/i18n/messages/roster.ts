@@ -94,7 +94,16 @@ export const zh = {
 	'roster.map.shapesHint': '选择 GeoJSON 文件（WGS84 经纬度），按网格编号或名称对应。',
 	'roster.map.shapesFound': '找到 {n} 个网格的边界',
 	'roster.map.shapesApply': '替换这 {n} 个网格的边界',
-	'roster.map.shapesDone': '已更新 {n} 个网格的边界'
+	'roster.map.shapesDone': '已更新 {n} 个网格的边界',
+	'roster.care.household': '本户关爱标记',
+	'roster.care.kindsTitle': '本社区的关爱类别',
+	'roster.care.kindsHint': '除独居老人、残疾人、低保等常用类别外，社区可以自行添加（最多 12 个字）。只有社区工作人员和本网格网格员能看到关爱标记，楼长看不到。',
+	'roster.care.kindAdd': '添加类别',
+	'roster.care.kindNew': '新类别名称',
+	'roster.care.kindRemove': '删除类别“{name}”',
+	'roster.care.kindBad': '类别名称需为 1–12 个字，且不能含“|”。',
+	'roster.care.hidden': '关爱标记只对社区工作人员和本网格网格员显示。',
+	'roster.import.careIgnored': '{n} 行的重点人群未导入：您不负责这些网格的关爱标记。'
 } as const;
 
 export const en: Record<keyof typeof zh, string> = {
@@ -192,5 +201,14 @@ export const en: Record<keyof typeof zh, string> = {
 	'roster.map.shapesHint': 'Choose a GeoJSON file (WGS84 lng/lat); features are matched to grids by id or name.',
 	'roster.map.shapesFound': 'Outlines found for {n} grids',
 	'roster.map.shapesApply': 'Replace these {n} outlines',
-	'roster.map.shapesDone': '{n} grid outlines updated'
+	'roster.map.shapesDone': '{n} grid outlines updated',
+	'roster.care.household': 'Household care flags',
+	'roster.care.kindsTitle': 'This community\'s care kinds',
+	'roster.care.kindsHint': 'Besides the usual kinds (living alone, disabled, low income …) the community may add its own (up to 12 characters). Only the office and the grid\'s workers see care flags; building heads do not.',
+	'roster.care.kindAdd': 'Add kind',
+	'roster.care.kindNew': 'New kind',
+	'roster.care.kindRemove': 'Remove kind “{name}”',
+	'roster.care.kindBad': 'A kind needs 1–12 characters and no “|”.',
+	'roster.care.hidden': 'Care flags are shown only to the office and the grid\'s workers.',
+	'roster.import.careIgnored': 'Care flags of {n} rows were not imported: you do not keep care flags for those grids.'
 };

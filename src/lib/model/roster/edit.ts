@@ -1,6 +1,7 @@
 /**
  * The edits people make to a building's roster document from a phone: a person's phone,
- * relation and care flags, a household's care flags, a new person in a household. Each is one
+ * relation and party membership, a new person in a household. Care flags are not here: they
+ * live in the grid's care document (`care.ts`), which a building head does not receive. Each is one
  * transaction on one field of one nested Y.Map, so two people editing different fields of the
  * same person both keep their edit. Who may call these is decided by the document's access
  * mode (catalogue.ts): the caller passes the document only when it holds `write`.
@@ -23,7 +24,7 @@ export function checkPhone(raw: string): string | undefined {
 	return '电话格式不对：手机应为 11 位，座机如 024-23456789';
 }
 
-export function editPerson(doc: Y.Doc, personId: string, field: 'phone' | 'relation' | 'careFlags' | 'partyMember', value: string | string[] | boolean): EditResult {
+export function editPerson(doc: Y.Doc, personId: string, field: 'phone' | 'relation' | 'partyMember', value: string | boolean): EditResult {
 	const m = rosterDoc.persons(doc).get(personId);
 	if (!(m instanceof Y.Map)) return { ok: false, reason: '找不到此人（可能已被删除）' };
 	let v = value;
@@ -33,20 +34,10 @@ export function editPerson(doc: Y.Doc, personId: string, field: 'phone' | 'relat
 		v = String(value).replace(/[\s-]/g, '');
 	} else if (field === 'relation') {
 		v = String(value).trim().slice(0, 10);
-	} else if (field === 'careFlags') {
-		if (!Array.isArray(value)) return { ok: false, reason: 'careFlags must be a list' };
-		v = [...new Set(value.map((f) => f.trim()).filter(Boolean))];
 	} else if (typeof value !== 'boolean') return { ok: false, reason: 'partyMember must be true or false' };
 	const prev = m.get(field);
 	if (JSON.stringify(prev) === JSON.stringify(v)) return ok;
 	doc.transact(() => m.set(field, v));
-	return ok;
-}
-
-export function setHouseholdCareFlags(doc: Y.Doc, householdId: string, flags: string[]): EditResult {
-	const m = rosterDoc.households(doc).get(householdId);
-	if (!(m instanceof Y.Map)) return { ok: false, reason: '找不到此户' };
-	doc.transact(() => m.set('careFlags', [...new Set(flags)]));
 	return ok;
 }
 
@@ -70,7 +61,7 @@ export function addPerson(doc: Y.Doc, householdId: string, input: NewPerson, tod
 	for (const [, m] of persons) {
 		if (m instanceof Y.Map && readPerson(m).idNumber === id.idNumber) return { ok: false, reason: `此身份证号已登记（${readPerson(m).name}）` };
 	}
-	const person: Person = {
+	const person: Omit<Person, 'careFlags'> = {
 		id: personIdFor(id.idNumber),
 		householdId,
 		name,
@@ -79,7 +70,6 @@ export function addPerson(doc: Y.Doc, householdId: string, input: NewPerson, tod
 		idNumber: id.idNumber,
 		phone: input.phone.replace(/[\s-]/g, ''),
 		relation: input.relation || '其他',
-		careFlags: [],
 		partyMember: false
 	};
 	doc.transact(() => persons.set(person.id, toYMap(person)));

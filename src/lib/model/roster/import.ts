@@ -8,8 +8,9 @@
  *    elsewhere in the roster); the result says what will be added, what changed (field by field),
  *    what is unchanged, and which rows are rejected and why;
  * 3. `rejectedRows(table, plan)`: the rejected rows with the reason beside each, for a sheet;
- * 4. `applyPlan(plan, docOf)`: writes every accepted row, or nothing: all documents are looked
- *    up and checked first, then each building's roster document gets one transaction.
+ * 4. `applyPlan(plan, docOf, careOf)`: writes every accepted row, or nothing: all documents are
+ *    looked up and checked first, then each building's roster document gets one transaction,
+ *    and care flags go to the grid's care document (never into the roster, `care.ts`).
  *
  * Ids of new households and people are derived from what identifies them (building, unit and
  * room; the ID number, hashed), so the same file imported on two devices before they sync
@@ -18,6 +19,7 @@
 import * as Y from 'yjs';
 import { checkIdNumber, isMobile, normalizeIdNumber } from '../idcard';
 import { CARE_FLAGS, rosterDoc, toYMap, type Building, type Household, type Person } from '../schema';
+import { addPersonCare, setPersonCare, withoutCare } from './care';
 import type { Table } from './table';
 
 export const FIELDS = ['building', 'unit', 'floor', 'room', 'name', 'idNumber', 'phone', 'relation', 'gender', 'birthDate', 'careFlags', 'partyMember'] as const;
@@ -102,8 +104,10 @@ export interface ImportContext {
 	buildings: Building[];
 	/** buildings whose roster this user may write */
 	writable: Set<string>;
-	/** the rosters already on this device, by building id */
+	/** the rosters already on this device, by building id (care flags joined in where readable) */
 	rosters: Map<string, ExistingRoster>;
+	/** grids whose care document this user writes; a care column is ignored for the others */
+	careGrids?: Set<string>;
 	/** YYYY-MM-DD: birth dates after it are refused */
 	today: string;
 }
@@ -146,6 +150,8 @@ export interface Plan {
 	/** totals for the preview */
 	added: { households: number; persons: number };
 	changed: number;
+	/** rows whose care flags were left out: this user keeps no care flags for that grid */
+	careIgnored: number;
 }
 
 /** FNV-1a 64-bit, hex: a stable id from an ID number that does not show it. */
@@ -214,6 +220,7 @@ export function planImport(table: Table, mapping: Mapping, ctx: ImportContext, o
 	const rejected: Rejected[] = [];
 	let accepted = 0;
 	let unchanged = 0;
+	let careIgnored = 0;
 	const col = (r: string[], f: Field) => (mapping[f] === undefined ? '' : (r[mapping[f]!] ?? '').trim());
 
 	for (let i = 0; i < table.rows.length; i++) {
@@ -281,7 +288,10 @@ export function planImport(table: Table, mapping: Mapping, ctx: ImportContext, o
 		}
 		accepted++;
 		const b = building!;
-		const careFlags = parseCareFlags(col(r, 'careFlags'));
+		const careAllowed = ctx.careGrids?.has(b.gridId) ?? false;
+		const careCell = col(r, 'careFlags');
+		if (careCell && !careAllowed) careIgnored++;
+		const careFlags = careAllowed ? parseCareFlags(careCell) : [];
 		const partyCell = col(r, 'partyMember');
 		const relation = col(r, 'relation');
 
@@ -291,7 +301,7 @@ export function planImport(table: Table, mapping: Mapping, ctx: ImportContext, o
 			if (name !== p.name) changes.push({ field: 'name', from: p.name, to: name });
 			if (phone && phone !== p.phone) changes.push({ field: 'phone', from: p.phone, to: phone });
 			if (relation && relation !== p.relation) changes.push({ field: 'relation', from: p.relation, to: relation });
-			if (mapping.careFlags !== undefined && careFlags.join('、') !== p.careFlags.join('、')) changes.push({ field: 'careFlags', from: p.careFlags, to: careFlags });
+			if (careAllowed && mapping.careFlags !== undefined && careFlags.join('、') !== p.careFlags.join('、')) changes.push({ field: 'careFlags', from: p.careFlags, to: careFlags });
 			if (partyCell && PARTY_YES.has(partyCell.toLowerCase()) !== p.partyMember) changes.push({ field: 'partyMember', from: p.partyMember, to: !p.partyMember });
 			if (changes.length) part(b).changes.push({ buildingId: b.id, personId: p.id, name, rowNumber, changes });
 			else unchanged++;
@@ -328,7 +338,8 @@ export function planImport(table: Table, mapping: Mapping, ctx: ImportContext, o
 		rejected,
 		parts: list,
 		added: { households: list.reduce((s, p) => s + p.addHouseholds.length, 0), persons: list.reduce((s, p) => s + p.addPersons.length, 0) },
-		changed: list.reduce((s, p) => s + p.changes.length, 0)
+		changed: list.reduce((s, p) => s + p.changes.length, 0),
+		careIgnored
 	};
 }
 
@@ -340,16 +351,28 @@ export function rejectedRows(table: Table, plan: Plan): { headers: string[]; row
 	};
 }
 
+/** Whether a part carries care flags (new people with flags, or a care change). */
+const partHasCare = (p: BuildingPart) =>
+	p.addPersons.some((x) => x.careFlags.length > 0) || p.changes.some((c) => c.changes.some((ch) => ch.field === 'careFlags'));
+
 /**
  * Write the plan: look up every document first (a missing one aborts before anything is
- * written), then one transaction per building's roster. Returns the number of records written.
+ * written), then one transaction per building's roster, and one per grid's care document for
+ * the care flags. Returns the number of records written.
  */
-export function applyPlan(plan: Plan, docOf: (part: BuildingPart) => Y.Doc | undefined): number {
+export function applyPlan(plan: Plan, docOf: (part: BuildingPart) => Y.Doc | undefined, careOf: (gridId: string) => Y.Doc | undefined = () => undefined): number {
 	const docs = plan.parts.map((p) => {
 		const d = docOf(p);
 		if (!d) throw new Error(`no roster document for building ${p.buildingId}`);
 		return d;
 	});
+	const cares = new Map<string, Y.Doc>();
+	for (const p of plan.parts) {
+		if (!partHasCare(p) || cares.has(p.gridId)) continue;
+		const c = careOf(p.gridId);
+		if (!c) throw new Error(`no care document for grid ${p.gridId}`);
+		cares.set(p.gridId, c);
+	}
 	let written = 0;
 	plan.parts.forEach((p, i) => {
 		const doc = docs[i];
@@ -358,22 +381,28 @@ export function applyPlan(plan: Plan, docOf: (part: BuildingPart) => Y.Doc | und
 		doc.transact(() => {
 			for (const h of p.addHouseholds) {
 				if (!households.has(h.id)) {
-					households.set(h.id, toYMap(h));
+					households.set(h.id, toYMap(withoutCare(h)));
 					written++;
 				}
 			}
 			for (const person of p.addPersons) {
 				if (!persons.has(person.id)) {
-					persons.set(person.id, toYMap(person));
+					persons.set(person.id, toYMap(withoutCare(person)));
 					written++;
 				}
 			}
 			for (const c of p.changes) {
 				const m = persons.get(c.personId);
 				if (!(m instanceof Y.Map)) continue;
-				for (const ch of c.changes) m.set(ch.field, ch.to);
+				for (const ch of c.changes) if (ch.field !== 'careFlags') m.set(ch.field, ch.to);
 				written++;
 			}
+		});
+		const care = cares.get(p.gridId);
+		if (!care) return;
+		care.transact(() => {
+			for (const person of p.addPersons) if (person.careFlags.length) addPersonCare(care, person.id, person.careFlags);
+			for (const c of p.changes) for (const ch of c.changes) if (ch.field === 'careFlags') setPersonCare(care, c.personId, ch.to as string[]);
 		});
 	});
 	return written;
