@@ -12,6 +12,8 @@
  *   POST /api/accounts/<userId>/pairing | /reset | /revoke | /devices/<sid>/revoke
  *   POST /api/audit {kind: 'reveal'|'export', target, reason, at} → 204
  *   GET  /api/audit?limit=&before=                          office: {entries}
+ *   POST /api/keys {jwk}  (Bearer)                          → {kid}; this device's event-signing key
+ *   GET  /api/keys        (Bearer)                          → the community's key ring (signing/keys.ts)
  *
  * Who may do what: secretary and staff run accounts of the non-office roles; only the secretary
  * grants, changes or takes away an office role (secretary, staff) or touches an office account;
@@ -24,6 +26,8 @@ import { hashPassword, type Tokens, unknownUserHash, verifyPassword } from './au
 import { BodyTooLarge, bearer, json, readBody } from './http';
 import { log } from './log';
 import { WindowLimiter } from './ratelimit';
+import { isPublicJwk, SigningKeys } from './signing/keys';
+import { setEventSigner } from '../src/lib/model/events';
 import type { Storage } from './storage';
 
 export interface AccountsConfig {
@@ -117,6 +121,15 @@ export function createAccounts(deps: AccountsDeps) {
 	const accountFailures = new WindowLimiter(config.loginAccountFailures, 15 * 60_000);
 	const refreshMs = config.refreshTtlSeconds * 1000;
 	tokens.check = (user, ver, sid) => store.refusal(user.id, ver, sid);
+	// Event signatures: the relay's key signs what its services append; legacy events listed once.
+	const keys = new SigningKeys(deps.storage.file);
+	const listed = keys.listLegacy(
+		(function* () {
+			for (const name of deps.storage.listDocNames()) yield { name, update: deps.storage.loadDoc(name) };
+		})()
+	);
+	if (listed) log.info('signatures begin: unsigned events listed as legacy', { events: listed });
+	setEventSigner(keys.signer());
 
 	function audit(user: UserClaims, kind: string, target: string, reason = '', at?: number): void {
 		store.audit({ communityId: user.communityId, user, kind, target, reason, at });
@@ -295,6 +308,7 @@ export function createAccounts(deps: AccountsDeps) {
 			if (typeof claims === 'string') return json(res, 400, { error: claims });
 			if (isOffice(claims.role) && actor.role !== 'secretary') return json(res, 403, { error: SECRETARY_ONLY });
 			store.setClaims(claims);
+			if (claims.role !== a.claims.role) keys.retire(id, claims.role);
 			// Tokens carry the claims: every earlier token stops, the devices refresh into the new ones.
 			store.supersede(id, false);
 			const closed = deps.disconnect({ userId: id }, 4401, 'token superseded');
@@ -380,8 +394,22 @@ export function createAccounts(deps: AccountsDeps) {
 		json(res, 200, { entries: store.auditPage(actor.communityId, Math.min(limit, 500), before) });
 	}
 
+	async function keysRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		if (req.method !== 'GET' && req.method !== 'POST') return json(res, 405, { error: 'Method not allowed' });
+		const auth = await caller(req, res);
+		if (!auth) return;
+		if (req.method === 'GET') return json(res, 200, keys.ring(auth.user.communityId));
+		const b = await body(req, res);
+		if (!b) return;
+		if (!auth.sid || !isPublicJwk(b.jwk)) return json(res, 400, { error: BAD_REQUEST });
+		const r = keys.register(auth.user, auth.sid, b.jwk);
+		if ('error' in r) return json(res, 409, { error: r.error });
+		json(res, 200, r);
+	}
+
 	return {
 		store,
+		keys,
 		/** Answers the routes above; false for any other path. */
 		async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
 			const p = url.pathname;
@@ -400,6 +428,7 @@ export function createAccounts(deps: AccountsDeps) {
 				return true;
 			}
 			if (p === '/api/audit') return auditRoute(req, res, url).then(() => true);
+			if (p === '/api/keys') return keysRoute(req, res).then(() => true);
 			if (p === '/api/accounts' || p.startsWith('/api/accounts/')) {
 				let parts: string[];
 				try {
@@ -413,7 +442,11 @@ export function createAccounts(deps: AccountsDeps) {
 			}
 			return false;
 		},
-		close: () => store.close()
+		close: () => {
+			setEventSigner(undefined);
+			keys.close();
+			store.close();
+		}
 	};
 }
 
