@@ -5,28 +5,9 @@
  * verifies it on the phone and keeps the check-in; back online the relay verifies it again and
  * records it; a minute later the next code checks the volunteer out, and the points appear.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { PHONE, TABLET, signedIn, syncStatus } from './helpers';
-
-const CHINA = 8 * 3_600_000;
-const input = (ms: number) => new Date(ms + CHINA).toISOString().slice(0, 16);
-
-async function qrPng(tablet: Page): Promise<{ png: Buffer; code: string }> {
-	const img = tablet.getByTestId('site-qr');
-	await expect(img).toBeVisible({ timeout: 20_000 });
-	// the picture and its text read at once (they change together every minute)
-	const { src, code } = await img.evaluate((el) => ({ src: el.getAttribute('src')!, code: el.getAttribute('data-code')! }));
-	return { png: Buffer.from(src.split(',')[1], 'base64'), code };
-}
-
-/** Wait until the volunteer document's local copy is read (the page re-renders once before). */
-async function loaded(page: Page) {
-	await expect(page.getByTestId('volunteer-tabs')).toHaveAttribute('data-loaded', 'true', { timeout: 30_000 });
-}
-
-async function scan(phone: Page, png: Buffer) {
-	await phone.getByTestId('scan-file').setInputFiles({ name: 'qr.png', mimeType: 'image/png', buffer: png });
-}
+import { input, loaded, qrPng, scan } from './volunteer-shared';
 
 test('a volunteer signs up on a phone, checks in and out by scanning the tablet’s code offline, and sees the points', async ({ browser }) => {
 	test.setTimeout(200_000);

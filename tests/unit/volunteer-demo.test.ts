@@ -18,6 +18,7 @@ describe('demo volunteer document', () => {
 		const id = (u: string) => demo.users.find((x) => x.username === u)!.claims.id;
 		expect(s.members[id('volunteer')]).toMatchObject({ partyMember: false, active: true });
 		expect(s.members[id('partymember')]).toMatchObject({ partyMember: true, employer: '沈阳市自来水公司' });
+		expect(Object.values(s.services).map((x) => x.name)).toEqual(['义务理发', '四点半课堂']);
 		const e = ledger(s);
 		expect(ranking(s, e, '2025-05').length).toBeGreaterThanOrEqual(8);
 		expect(Object.values(noShows(s, Date.UTC(2025, 5, 1))).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 /** Words for the volunteer model's codes. */
 import { t, type MessageKey } from '$lib/i18n/index.svelte';
+import type { VolunteerState } from '$lib/model/volunteer';
 
 export function reasonText(code: string | undefined): string {
 	const key = `volunteer.reason.${code}` as MessageKey;
@@ -7,7 +8,10 @@ export function reasonText(code: string | undefined): string {
 	return s === key ? t('volunteer.reason.other', { code: code ?? '' }) : s;
 }
 
-export function serviceName(service: string): string {
+/** A service's name: the community's own name for its own services, the app's words for the built-in ones. */
+export function serviceName(service: string, state?: Pick<VolunteerState, 'services'>): string {
+	const own = state?.services[service]?.name;
+	if (own) return own;
 	const key = `volunteer.service.${service}` as MessageKey;
 	const s = t(key);
 	return s === key ? service : s;

@@ -23,6 +23,9 @@ export function volunteerDemoEvents(members: readonly VolunteerDemoMember[], sta
 	let n = 0;
 	const add = (wallMs: number, actor: string, type: string, subject: string, data: unknown) =>
 		out.push({ id: `vd-${String(n++).padStart(4, '0')}`, at: formatHlc({ wallMs, counter: n, node: 'demo' }), actor, role: 'staff', type, subject, data } as DomainEvent);
+	// the community's own services, beside the built-in five (issue 6: "and the community's own list")
+	add(MAY - 31 * 24 * H, staffId, 'service', 'sv-haircut', { name: '义务理发' });
+	add(MAY - 31 * 24 * H, staffId, 'service', 'sv-tutor', { name: '四点半课堂' });
 	for (const m of members) add(MAY - 30 * 24 * H, staffId, 'enrol', m.id, { name: m.name, partyMember: m.partyMember === true, skills: m.skills ?? [], ...(m.employer ? { employer: m.employer } : {}) });
 	const TASKS = [
 		{ title: '助老送餐', place: '和合居社区党群服务中心', hour: 10, len: 2, pph: 10, cap: 4 },

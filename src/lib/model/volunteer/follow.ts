@@ -32,25 +32,41 @@ export function followRequest(s: VolunteerState, requestId: string, now: number)
 	const request = s.requests[requestId];
 	if (!request) return undefined;
 	const task = request.taskId ? s.tasks[request.taskId] : undefined;
-	const takers: RequestTaker[] = [];
-	for (const sid of task?.shiftIds ?? []) {
+	const takers = task ? takersOf(s, task) : [];
+	const rating = task ? s.ratings.find((r) => r.taskId === task.id && r.by === request.requester) : undefined;
+	const stage: RequestStage = request.status === 'declined' ? 'declined' : !task ? 'open' : stageOf(s, task, takers, now);
+	return { request, ...(task ? { task } : {}), stage, takers, ...(rating ? { rating } : {}), canRate: stage === 'done' && !rating };
+}
+
+function takersOf(s: VolunteerState, task: Task): RequestTaker[] {
+	const out: RequestTaker[] = [];
+	for (const sid of task.shiftIds) {
 		const sh = s.shifts[sid];
 		for (const p of sh.seats) {
 			const a = sh.attendance[p];
-			takers.push({ person: p, name: s.members[p]?.name ?? p, shiftId: sid, ...(a?.inAt !== undefined ? { inAt: a.inAt } : {}), ...(a?.outAt !== undefined ? { outAt: a.outAt } : {}) });
+			out.push({ person: p, name: s.members[p]?.name ?? p, shiftId: sid, ...(a?.inAt !== undefined ? { inAt: a.inAt } : {}), ...(a?.outAt !== undefined ? { outAt: a.outAt } : {}) });
 		}
 	}
-	const rating = task ? s.ratings.find((r) => r.taskId === task.id && r.by === request.requester) : undefined;
-	let stage: RequestStage;
-	if (request.status === 'declined') stage = 'declined';
-	else if (!task) stage = 'open';
-	else if (task.cancelled) stage = 'cancelled';
-	else if (takers.some((x) => x.inAt !== undefined && x.outAt === undefined)) stage = 'serving';
-	else if (takers.some((x) => x.outAt !== undefined)) stage = 'done';
-	else if (task.shiftIds.every((id) => s.shifts[id].end <= now)) stage = 'unserved';
-	else if (takers.length > 0) stage = 'taken';
-	else stage = 'tasked';
-	return { request, ...(task ? { task } : {}), stage, takers, ...(rating ? { rating } : {}), canRate: stage === 'done' && !rating };
+	return out;
+}
+
+function stageOf(s: VolunteerState, task: Task, takers: readonly RequestTaker[], now: number): RequestStage {
+	if (task.cancelled) return 'cancelled';
+	if (takers.some((x) => x.inAt !== undefined && x.outAt === undefined)) return 'serving';
+	if (takers.some((x) => x.outAt !== undefined)) return 'done';
+	if (task.shiftIds.every((id) => s.shifts[id].end <= now)) return 'unserved';
+	return takers.length > 0 ? 'taken' : 'tasked';
+}
+
+/**
+ * A task's stage, for work that follows up something else (a 议事会 resolution): `done` once
+ * someone served and nobody is still on site; undefined for an unknown task.
+ */
+export function taskStage(s: VolunteerState, taskId: string, now: number): { stage: RequestStage; done: boolean } | undefined {
+	const task = s.tasks[taskId];
+	if (!task) return undefined;
+	const stage = stageOf(s, task, takersOf(s, task), now);
+	return { stage, done: stage === 'done' };
 }
 
 export interface ServiceChoice {

@@ -97,6 +97,7 @@ export function readTaskSpec(d: unknown): TaskSpec {
 	}
 	if (x.service !== undefined && !isId(x.service)) bad();
 	if (x.requestId !== undefined && !isId(x.requestId)) bad();
+	if (x.source !== undefined && (typeof x.source !== 'string' || !/^council:[A-Za-z0-9_-]{1,64}$/.test(x.source))) bad();
 	return {
 		title: (x.title as string).trim(),
 		...(x.service !== undefined ? { service: x.service as string } : {}),
@@ -110,7 +111,8 @@ export function readTaskSpec(d: unknown): TaskSpec {
 		cancelCutoffMin: cut as number,
 		...(x.maxHours !== undefined ? { maxHours: x.maxHours as number } : {}),
 		...(repeat ? { repeat } : {}),
-		...(x.requestId !== undefined ? { requestId: x.requestId as string } : {})
+		...(x.requestId !== undefined ? { requestId: x.requestId as string } : {}),
+		...(x.source !== undefined ? { source: x.source as string } : {})
 	};
 }
 

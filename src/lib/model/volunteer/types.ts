@@ -92,6 +92,8 @@ export interface TaskSpec {
 	/** recurring: one shift every `everyDays` days, `count` shifts in all */
 	repeat?: { everyDays: number; count: number };
 	requestId?: string;
+	/** where the task comes from, linked back: `council:<resolutionId>` (a 议事会 resolution's follow-up) */
+	source?: string;
 }
 
 export interface Task extends TaskSpec {
