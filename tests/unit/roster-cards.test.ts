@@ -33,12 +33,16 @@ describe('service cards', () => {
 
 	it('orders cards by grid, grid worker before building heads, and links the grid contact page', () => {
 		const cards = serviceCards(people, territory.grids, territory.buildings);
-		expect(cards).toHaveLength(people.length);
+		// everyone who serves but volunteers carries a card: grid workers, building and unit heads
+		expect(cards).toHaveLength(people.filter((p) => p.role !== 'volunteer').length);
+		expect(people.some((p) => p.role === 'volunteer')).toBe(true);
+		expect(cards.some((k) => k.roleLabel === '单元长')).toBe(true);
 		const gridIdx = cards.map((k) => territory.grids.findIndex((g) => g.id === k.person.gridId));
 		expect(gridIdx).toEqual([...gridIdx].sort((a, b) => a - b));
 		const first = cards.filter((k) => k.person.gridId === territory.grids[0].id);
 		expect(first[0]).toMatchObject({ roleLabel: '网格员', gridName: territory.grids[0].name, contactPath: contactPath(territory.grids[0].id) });
-		expect(first.slice(1).every((k) => k.roleLabel === '楼长')).toBe(true);
+		expect(first.slice(1).every((k) => k.roleLabel === '楼长' || k.roleLabel === '单元长')).toBe(true);
+		expect(first.findIndex((k) => k.roleLabel === '单元长')).toBeGreaterThan(first.findLastIndex((k) => k.roleLabel === '楼长'));
 		expect(serviceCards(people, territory.grids, territory.buildings, { gridId: territory.grids[1].id }).every((k) => k.person.gridId === territory.grids[1].id)).toBe(true);
 	});
 

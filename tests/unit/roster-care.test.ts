@@ -20,7 +20,9 @@ const person = (id: string, householdId: string, careFlags: string[] = []): Pers
 	phone: '',
 	relation: '户主',
 	careFlags,
-	partyMember: false
+	partyMember: false,
+	partyOrgId: '',
+	employer: ''
 });
 const household = (id: string, careFlags: string[] = []): Household => ({ id, buildingId: 'b1', unit: 1, floor: 1, room: '101', careFlags });
 

@@ -7,7 +7,7 @@ import ExcelJS from 'exceljs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { generateDemo, DEMO_TODAY } from '../../src/lib/model/demo';
+import { demoTerritoryOf, generateDemo, DEMO_TODAY } from '../../src/lib/model/demo';
 import { makeIdNumber } from '../../src/lib/model/idcard';
 import type { Building } from '../../src/lib/model/schema';
 import { readRoster } from '../../src/lib/state/people';
@@ -278,9 +278,11 @@ describe('writing', () => {
 		const grid = c.grids[0];
 		const bs = c.buildings.filter((b) => b.gridId === grid.id);
 		const rosters = rostersOf(new Set(bs.map((b) => b.id)));
-		const out = exportRows(bs, rosters);
+		const orgs = demoTerritoryOf(c).partyOrgs;
+		const out = exportRows(bs, rosters, orgs);
+		expect(out.some((r) => r[12] !== '' && r[13] !== '')).toBe(true); // party organisation and 双报到 columns filled
 		expect(out.length).toBe([...rosters.values()].reduce((s, r) => s + r.persons.length, 0));
-		const plan = planImport(toTable([EXPORT_HEADERS, ...out], isKnownHeader), guessMapping(EXPORT_HEADERS), ctx());
+		const plan = planImport(toTable([EXPORT_HEADERS, ...out], isKnownHeader), guessMapping(EXPORT_HEADERS), ctx({ partyOrgs: orgs }));
 		expect(plan.rejected).toEqual([]);
 		expect(plan).toMatchObject({ unchanged: out.length, changed: 0, added: { households: 0, persons: 0 } });
 	});

@@ -22,6 +22,7 @@ import { volunteerDemoEvents, volunteerDemoMembers } from './volunteer/demo';
 import { pointInRing } from './geo';
 import { demoServicePeople } from './roster/demo-service';
 import { addCare, withoutCare } from './roster/care';
+import { demoTerritory, placePartyMembers } from './roster/demo-territory';
 import { ageOn, makeIdNumber } from './idcard';
 import {
 	CARE_FLAGS,
@@ -394,7 +395,9 @@ function buildCommunity(c: Ctx, index: number, left: [LngLat, LngLat], right: [L
 					phone: hasPhone ? phoneFor(c) : '',
 					relation: m.relation,
 					careFlags: flagOrder(flags),
-					partyMember: r.chance(partyChance(age))
+					partyMember: r.chance(partyChance(age)),
+					partyOrgId: '',
+					employer: ''
 				});
 			}
 			households.push({ id: hid, buildingId: b.id, unit, floor, room: `${floor}${pad(k, 2)}`, careFlags: flagOrder(hhFlags) });
@@ -415,6 +418,7 @@ function buildCommunity(c: Ctx, index: number, left: [LngLat, LngLat], right: [L
 		city: '沈阳市',
 		center: [r6((w + e) / 2), r6((s + n) / 2)]
 	};
+	placePartyMembers(persons, households, buildings);
 	return { info, grids, buildings, households, persons };
 }
 
@@ -488,6 +492,9 @@ export function generateDemo(opts: { seed?: number } = {}): DemoData {
 	};
 }
 
+/** A community's party organisations, places, unit heads and volunteers, as the demo's public document holds them. */
+export const demoTerritoryOf = (cm: DemoCommunity, seed = DEMO_SEED) => demoTerritory(cm, rng(hash32(`${seed}:territory:${cm.info.id}`)));
+
 function makeDoc(seed: number, name: string, fill: (d: Y.Doc) => void): DemoDoc {
 	const d = new Y.Doc();
 	d.clientID = hash32(`${seed}:${name}`);
@@ -520,6 +527,11 @@ export function demoDocs(data: DemoData, seed = DEMO_SEED): DemoDoc[] {
 				};
 				const service = publicDoc.servicePeople(d);
 				for (const s of demoServicePeople(cm, rng(hash32(`${seed}:service:${cid}`)), DEMO_TODAY, named)) service.set(s.id, toYMap(s));
+				// party organisations, shops and facilities, unit heads and volunteers (issue 4): their own generator
+				const more = demoTerritoryOf(cm, seed);
+				for (const s of more.servicePeople) service.set(s.id, toYMap(s));
+				for (const o of more.partyOrgs) publicDoc.partyOrgs(d).set(o.id, toYMap(o));
+				for (const pl of more.places) publicDoc.places(d).set(pl.id, toYMap(pl));
 			})
 		);
 		const householdsOf = new Map<string, Household[]>();

@@ -70,6 +70,42 @@ export interface Person {
 	relation: string; // 户主, 配偶, 子女, 父母, 其他
 	careFlags: string[];
 	partyMember: boolean;
+	/** the party organisation (网格党支部 or 党小组) the member belongs to here; '' if none */
+	partyOrgId: string;
+	/** an employed party member registered here under 双报到: their employer; '' otherwise */
+	employer: string;
+}
+
+/** Shops and firms (商户/企业) and public facilities (公共设施) of a grid: public by nature. */
+export const PLACE_KINDS = ['shop', 'firm', 'facility'] as const;
+export type PlaceKind = (typeof PLACE_KINDS)[number];
+
+export interface Place {
+	id: string;
+	gridId: string;
+	kind: PlaceKind;
+	name: string;
+	/** e.g. 餐饮, 超市, 物业公司, 公厕, 健身点, 充电桩 */
+	category: string;
+	address: string;
+	/** a business or facility phone, not a person's */
+	phone: string;
+	location: LngLat | null;
+}
+
+/** Party organisations of the grids: 网格党支部 (branch) and 党小组 (group, under a branch). */
+export const PARTY_ORG_KINDS = ['branch', 'group'] as const;
+export type PartyOrgKind = (typeof PARTY_ORG_KINDS)[number];
+
+export interface PartyOrg {
+	id: string;
+	gridId: string;
+	kind: PartyOrgKind;
+	name: string;
+	/** a group's branch; '' for a branch */
+	parentId: string;
+	/** the secretary's or group leader's name, as on the notice board */
+	leader: string;
 }
 
 /** Stamp a fresh document with its meta map; idempotent, and concurrent stamps converge. */
@@ -137,7 +173,35 @@ export function readPerson(m: Y.Map<unknown>): Person {
 		phone: str(m.get('phone')),
 		relation: str(m.get('relation')),
 		careFlags: (m.get('careFlags') as string[]) ?? [],
-		partyMember: m.get('partyMember') === true
+		partyMember: m.get('partyMember') === true,
+		partyOrgId: str(m.get('partyOrgId')),
+		employer: str(m.get('employer'))
+	};
+}
+
+export function readPlace(m: Y.Map<unknown>): Place {
+	const kind = m.get('kind');
+	const loc = m.get('location');
+	return {
+		id: str(m.get('id')),
+		gridId: str(m.get('gridId')),
+		kind: (PLACE_KINDS as readonly unknown[]).includes(kind) ? (kind as PlaceKind) : 'shop',
+		name: str(m.get('name')),
+		category: str(m.get('category')),
+		address: str(m.get('address')),
+		phone: str(m.get('phone')),
+		location: Array.isArray(loc) && loc.length === 2 ? (loc as LngLat) : null
+	};
+}
+
+export function readPartyOrg(m: Y.Map<unknown>): PartyOrg {
+	return {
+		id: str(m.get('id')),
+		gridId: str(m.get('gridId')),
+		kind: m.get('kind') === 'group' ? 'group' : 'branch',
+		name: str(m.get('name')),
+		parentId: str(m.get('parentId')),
+		leader: str(m.get('leader'))
 	};
 }
 
@@ -153,7 +217,7 @@ export function toYMap(record: object, textFields: readonly string[] = []): Y.Ma
 export const TEXT_FIELDS = { grid: ['notes'], building: ['notes'] } as const;
 
 /** Who serves a grid or building (网格员, 楼长 …): shown on service cards (服务联系卡), public by intent. */
-export const SERVICE_ROLES = ['gridHead', 'gridWorker', 'buildingHead', 'unitHead'] as const;
+export const SERVICE_ROLES = ['gridHead', 'gridWorker', 'buildingHead', 'unitHead', 'volunteer'] as const;
 export type ServiceRole = (typeof SERVICE_ROLES)[number];
 
 export interface ServicePerson {
@@ -164,6 +228,8 @@ export interface ServicePerson {
 	gridId: string;
 	/** the buildings a building or unit head serves */
 	buildingIds: string[];
+	/** the unit a unit head (单元长) serves; 0 for everyone else */
+	unit: number;
 	/** the area in words, e.g. "文华苑1–3号楼" */
 	area: string;
 }
@@ -177,6 +243,7 @@ export function readServicePerson(m: Y.Map<unknown>): ServicePerson {
 		role: (SERVICE_ROLES as readonly unknown[]).includes(role) ? (role as ServiceRole) : 'gridWorker',
 		gridId: str(m.get('gridId')),
 		buildingIds: (m.get('buildingIds') as string[]) ?? [],
+		unit: num(m.get('unit'), 0),
 		area: str(m.get('area'))
 	};
 }
@@ -188,6 +255,10 @@ export const publicDoc = {
 	buildings: (d: Y.Doc) => d.getMap<Y.Map<unknown>>('buildings'),
 	/** grid workers and building heads as on their service cards (ServicePerson) */
 	servicePeople: (d: Y.Doc) => d.getMap<Y.Map<unknown>>('servicePeople'),
+	/** shops, firms and public facilities (Place) */
+	places: (d: Y.Doc) => d.getMap<Y.Map<unknown>>('places'),
+	/** grid party branches and groups (PartyOrg) */
+	partyOrgs: (d: Y.Doc) => d.getMap<Y.Map<unknown>>('partyOrgs'),
 	notices: (d: Y.Doc) => d.getArray<unknown>('notices')
 };
 

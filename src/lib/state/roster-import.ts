@@ -7,7 +7,7 @@ import { saveBlob } from '$lib/download';
 import { accessFor, docName } from '$lib/model/catalogue';
 import { applyPlan, type ExistingRoster, type Mapping, type Plan } from '$lib/model/roster/import';
 import type { Table } from '$lib/model/roster/table';
-import type { Building } from '$lib/model/schema';
+import type { Building, PartyOrg } from '$lib/model/schema';
 import type { WorkspaceState } from './workspace.svelte';
 import { careState } from './roster-care.svelte';
 
@@ -19,6 +19,7 @@ export interface ImportTarget {
 	notReady: string[];
 	/** grids whose care flags this user keeps */
 	careGrids: string[];
+	partyOrgs: PartyOrg[];
 }
 
 export function importTarget(ws: WorkspaceState): ImportTarget {
@@ -38,7 +39,7 @@ export function importTarget(ws: WorkspaceState): ImportTarget {
 		if (d && ws.isLoaded(d) && (c === null || ws.isLoaded(c))) rosters.set(b.id, care.join(ws.roster(d), b.gridId));
 		else notReady.push(b.id);
 	}
-	return { buildings, writable, rosters, notReady, careGrids: [...careGrids] };
+	return { buildings, writable, rosters, notReady, careGrids: [...careGrids], partyOrgs: ws.territory.partyOrgs ?? [] };
 }
 
 export type Progress = { phase: 'read' | 'check'; done: number; total: number };
@@ -72,7 +73,7 @@ export class ImportWorker {
 			type: 'plan',
 			table,
 			mapping,
-			ctx: { buildings: target.buildings, writable: target.writable, rosters: target.rosters, careGrids: target.careGrids, today }
+			ctx: { buildings: target.buildings, writable: target.writable, rosters: target.rosters, careGrids: target.careGrids, partyOrgs: target.partyOrgs, today }
 		});
 	}
 

@@ -5,11 +5,15 @@ import {
 	readBuilding,
 	readCommunity,
 	readGrid,
+	readPartyOrg,
+	readPlace,
 	readServicePerson,
 	setText,
 	type Building,
 	type CommunityInfo,
 	type Grid,
+	type PartyOrg,
+	type Place,
 	type Ring,
 	type ServicePerson
 } from '$lib/model/schema';
@@ -23,6 +27,10 @@ export interface Territory {
 	buildingsByGrid: Map<string, Building[]>;
 	/** grid workers and building heads, as on their service cards */
 	servicePeople?: ServicePerson[];
+	/** shops, firms and public facilities */
+	places?: Place[];
+	/** grid party branches and groups */
+	partyOrgs?: PartyOrg[];
 }
 
 const collator = new Intl.Collator('zh-CN', { numeric: true });
@@ -62,8 +70,26 @@ export function readTerritory(doc: Y.Doc): Territory {
 			servicePeople.push({ ...s, id: s.id || key });
 		}
 	});
+	const places: Place[] = [];
+	publicDoc.places(doc).forEach((m, key) => {
+		if (m instanceof Y.Map) {
+			const p = readPlace(m);
+			places.push({ ...p, id: p.id || key });
+		}
+	});
+	places.sort(byName);
+	const partyOrgs: PartyOrg[] = [];
+	publicDoc.partyOrgs(doc).forEach((m, key) => {
+		if (m instanceof Y.Map) {
+			const o = readPartyOrg(m);
+			partyOrgs.push({ ...o, id: o.id || key });
+		}
+	});
+	partyOrgs.sort(byId);
 	return {
 		servicePeople,
+		places,
+		partyOrgs,
 		community: readCommunity(doc),
 		grids,
 		buildings,
@@ -78,7 +104,9 @@ export const territoryTypes = (doc: Y.Doc) => [
 	publicDoc.community(doc),
 	publicDoc.grids(doc),
 	publicDoc.buildings(doc),
-	publicDoc.servicePeople(doc)
+	publicDoc.servicePeople(doc),
+	publicDoc.places(doc),
+	publicDoc.partyOrgs(doc)
 ];
 
 // ---- writes: one transaction each, no origin, so the sync layer counts them as unconfirmed ----

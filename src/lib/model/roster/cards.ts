@@ -16,10 +16,13 @@ export const ROLE_LABEL: Record<ServiceRole, string> = {
 	gridHead: '网格长',
 	gridWorker: '网格员',
 	buildingHead: '楼长',
-	unitHead: '单元长'
+	unitHead: '单元长',
+	volunteer: '志愿者'
 };
 
-const ROLE_ORDER: ServiceRole[] = ['gridHead', 'gridWorker', 'buildingHead', 'unitHead'];
+const ROLE_ORDER: ServiceRole[] = ['gridHead', 'gridWorker', 'buildingHead', 'unitHead', 'volunteer'];
+/** Who carries a service card: the grid's head and workers, building and unit heads (not volunteers). */
+export const CARD_ROLES: readonly ServiceRole[] = ['gridHead', 'gridWorker', 'buildingHead', 'unitHead'];
 
 export const contactPath = (gridId: string) => `/cards/contact/${encodeURIComponent(gridId)}`;
 
@@ -30,7 +33,7 @@ export function serviceCards(people: ServicePerson[], grids: Grid[], buildings: 
 	const bName = new Map(buildings.map((b) => [b.id, b.name]));
 	const collator = new Intl.Collator('zh-CN', { numeric: true });
 	return people
-		.filter((p) => !only?.gridId || p.gridId === only.gridId)
+		.filter((p) => CARD_ROLES.includes(p.role) && (!only?.gridId || p.gridId === only.gridId))
 		.sort(
 			(a, b) =>
 				(gridOrder.get(a.gridId) ?? 1e9) - (gridOrder.get(b.gridId) ?? 1e9) ||

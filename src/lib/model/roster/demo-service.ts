@@ -35,6 +35,7 @@ export function demoServicePeople(
 			role: 'gridWorker',
 			gridId: g.id,
 			buildingIds: bs.map((b) => b.id),
+			unit: 0,
 			area: bs.length ? `${bs[0].name}${bs.length > 1 ? ` 等 ${bs.length} 栋楼` : ''}` : g.name
 		});
 	}
@@ -52,6 +53,7 @@ export function demoServicePeople(
 			role: 'buildingHead',
 			gridId: b.gridId,
 			buildingIds: [b.id],
+			unit: 0,
 			area: b.name
 		});
 	}

@@ -70,6 +70,8 @@ export function addPerson(doc: Y.Doc, householdId: string, input: NewPerson, tod
 		idNumber: id.idNumber,
 		phone: input.phone.replace(/[\s-]/g, ''),
 		relation: input.relation || '其他',
+		partyOrgId: '',
+		employer: '',
 		partyMember: false
 	};
 	doc.transact(() => persons.set(person.id, toYMap(person)));

@@ -18,11 +18,11 @@
  */
 import * as Y from 'yjs';
 import { checkIdNumber, isMobile, normalizeIdNumber } from '../idcard';
-import { CARE_FLAGS, rosterDoc, toYMap, type Building, type Household, type Person } from '../schema';
+import { CARE_FLAGS, rosterDoc, toYMap, type Building, type Household, type PartyOrg, type Person } from '../schema';
 import { addPersonCare, setPersonCare, withoutCare } from './care';
 import type { Table } from './table';
 
-export const FIELDS = ['building', 'unit', 'floor', 'room', 'name', 'idNumber', 'phone', 'relation', 'gender', 'birthDate', 'careFlags', 'partyMember'] as const;
+export const FIELDS = ['building', 'unit', 'floor', 'room', 'name', 'idNumber', 'phone', 'relation', 'gender', 'birthDate', 'careFlags', 'partyMember', 'partyOrg', 'employer'] as const;
 export type Field = (typeof FIELDS)[number];
 export type Mapping = Partial<Record<Field, number>>;
 
@@ -41,7 +41,9 @@ export const HEADER_NAMES: Record<Field, string[]> = {
 	gender: ['性别'],
 	birthDate: ['出生日期', '出生年月', '生日'],
 	careFlags: ['重点人群', '特殊人群', '人员类别', '标签', '关爱对象'],
-	partyMember: ['党员', '政治面貌', '是否党员']
+	partyMember: ['党员', '政治面貌', '是否党员'],
+	partyOrg: ['所属党组织', '党组织', '所在党支部', '党支部', '党小组'],
+	employer: ['双报到单位', '工作单位', '工作单位双报到', '报到单位']
 };
 
 const norm = (h: string) => h.replace(/[\s（）()*：:]/g, '').toLowerCase();
@@ -108,6 +110,8 @@ export interface ImportContext {
 	rosters: Map<string, ExistingRoster>;
 	/** grids whose care document this user writes; a care column is ignored for the others */
 	careGrids?: Set<string>;
+	/** the grids' party organisations, to match a 所属党组织 cell by name */
+	partyOrgs?: PartyOrg[];
 	/** YYYY-MM-DD: birth dates after it are refused */
 	today: string;
 }
@@ -120,7 +124,7 @@ export interface Rejected {
 }
 
 export interface FieldChange {
-	field: 'name' | 'phone' | 'relation' | 'careFlags' | 'partyMember';
+	field: 'name' | 'phone' | 'relation' | 'careFlags' | 'partyMember' | 'partyOrgId' | 'employer';
 	from: unknown;
 	to: unknown;
 }
@@ -199,6 +203,7 @@ export function planImport(table: Table, mapping: Mapping, ctx: ImportContext, o
 	if (missing.length) throw new Error(`missing columns: ${missing.join(', ')}`);
 	const find = buildingFinder(ctx.buildings);
 	const buildingById = new Map(ctx.buildings.map((b) => [b.id, b]));
+	const orgByName = new Map((ctx.partyOrgs ?? []).map((o) => [o.name.replace(/\s/g, ''), o]));
 
 	// everyone already on the roster, by ID number
 	const known = new Map<string, { person: Person; household: Household | undefined; buildingId: string }>();
@@ -274,6 +279,16 @@ export function planImport(table: Table, mapping: Mapping, ctx: ImportContext, o
 		const floor = floorCell ? Number(floorCell) : /^\d{3,4}$/.test(room) ? Math.floor(Number(room) / 100) : 1;
 		if (!Number.isInteger(floor) || floor < -5 || floor > 150) reasons.push(`楼层“${col(r, 'floor')}”无效`);
 
+		// party organisation by name, in the person's own grid; employer only for party members (双报到)
+		const orgCell = col(r, 'partyOrg').replace(/\s/g, '');
+		const org = orgCell ? orgByName.get(orgCell) : undefined;
+		if (orgCell && !org) reasons.push(`未知党组织“${col(r, 'partyOrg')}”：请先在网格中添加，或写全称`);
+		else if (org && building && org.gridId !== building.gridId) reasons.push(`党组织“${org.name}”不属于${building.name}所在网格`);
+		const employer = col(r, 'employer').slice(0, 40);
+		const partyCell = col(r, 'partyMember');
+		const isParty = PARTY_YES.has(partyCell.toLowerCase());
+		if ((org || employer) && partyCell && !isParty) reasons.push('填写了所属党组织或双报到单位，但“党员”一栏不是“是”');
+
 		// already on the roster: same household → update; elsewhere → a duplicate person
 		const existing = idNumber ? known.get(idNumber) : undefined;
 		if (existing && building && reasons.length === 0) {
@@ -292,7 +307,6 @@ export function planImport(table: Table, mapping: Mapping, ctx: ImportContext, o
 		const careCell = col(r, 'careFlags');
 		if (careCell && !careAllowed) careIgnored++;
 		const careFlags = careAllowed ? parseCareFlags(careCell) : [];
-		const partyCell = col(r, 'partyMember');
 		const relation = col(r, 'relation');
 
 		if (existing) {
@@ -302,7 +316,9 @@ export function planImport(table: Table, mapping: Mapping, ctx: ImportContext, o
 			if (phone && phone !== p.phone) changes.push({ field: 'phone', from: p.phone, to: phone });
 			if (relation && relation !== p.relation) changes.push({ field: 'relation', from: p.relation, to: relation });
 			if (careAllowed && mapping.careFlags !== undefined && careFlags.join('、') !== p.careFlags.join('、')) changes.push({ field: 'careFlags', from: p.careFlags, to: careFlags });
-			if (partyCell && PARTY_YES.has(partyCell.toLowerCase()) !== p.partyMember) changes.push({ field: 'partyMember', from: p.partyMember, to: !p.partyMember });
+			if (partyCell && isParty !== p.partyMember) changes.push({ field: 'partyMember', from: p.partyMember, to: !p.partyMember });
+			if (mapping.partyOrg !== undefined && (org?.id ?? '') !== p.partyOrgId) changes.push({ field: 'partyOrgId', from: p.partyOrgId, to: org?.id ?? '' });
+			if (mapping.employer !== undefined && employer !== p.employer) changes.push({ field: 'employer', from: p.employer, to: employer });
 			if (changes.length) part(b).changes.push({ buildingId: b.id, personId: p.id, name, rowNumber, changes });
 			else unchanged++;
 			continue;
@@ -326,7 +342,9 @@ export function planImport(table: Table, mapping: Mapping, ctx: ImportContext, o
 			phone,
 			relation: relation || '其他',
 			careFlags,
-			partyMember: PARTY_YES.has(partyCell.toLowerCase())
+			partyMember: isParty || !!org || !!employer,
+			partyOrgId: org?.id ?? '',
+			employer
 		});
 	}
 	onProgress?.(table.rows.length, table.rows.length);
