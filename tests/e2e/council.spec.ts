@@ -88,6 +88,55 @@ test('two members edit the agenda live and see each other; a resolution reaches 
 	await res.page.goto('/council?tab=board');
 	await expect(res.page.getByTestId('resolution').filter({ hasText: '同意3号楼加装电梯' })).toBeVisible({ timeout: 30_000 });
 	await res.page.screenshot({ path: 'test-results/council-board-phone.png', fullPage: true });
+
+	// follow-up: the office makes it a case and a volunteer task, linked both ways; the progress is
+	// read from them (the case's status as the office recorded it, the task's state live)
+	const onBoard = sec.page.getByTestId('resolution').filter({ hasText: '同意3号楼加装电梯' });
+	await onBoard.getByTestId('resolution-to-case').click();
+	await expect(onBoard.getByTestId('resolution-followups').locator('[data-kind=case]')).toContainText('待受理', { timeout: 15_000 });
+	await onBoard.getByTestId('resolution-to-task').click();
+	await expect(sec.page).toHaveURL(/\/volunteer\?tab=office&resolution=/);
+	const form = sec.page.getByTestId('post-task');
+	await expect(form.locator('input[name=title]')).toHaveValue(/议事会决议.*同意3号楼加装电梯/, { timeout: 30_000 });
+	await form.locator('input[name=place]').fill('3号楼');
+	await sec.page.getByTestId('publish').click();
+	const taskCard = sec.page.getByTestId('shift').filter({ hasText: '同意3号楼加装电梯' });
+	await expect(taskCard.getByTestId('from-council')).toBeVisible({ timeout: 15_000 });
+	const mine = res.page.getByTestId('resolution').filter({ hasText: '同意3号楼加装电梯' });
+	await expect(mine.getByTestId('resolution-followups').locator('[data-kind=task]')).toContainText('等待志愿者接单', { timeout: 30_000 });
+	await expect(mine.getByTestId('resolution-followups').locator('[data-kind=case]')).toContainText('待受理', { timeout: 30_000 });
+	await expect(mine.getByTestId('resolution-progress')).toHaveAttribute('data-percent', '0');
+	await res.page.screenshot({ path: 'test-results/council-board-followups-phone.png', fullPage: true });
+
+	// 成效评议会: a review meeting lists the resolution with what was done; the secretary records
+	// the verdict; a resident rates it there; the public board shows both
+	await sec.page.goto('/council?tab=meetings');
+	await sec.page.getByTestId('meeting-new').click();
+	await sec.page.getByTestId('meeting-kind').selectOption('review');
+	await sec.page.getByTestId('meeting-title').fill('第四季度成效评议会');
+	await sec.page.getByTestId('meeting-start').fill('2026-12-20T19:00');
+	await sec.page.getByTestId('meeting-submit').click();
+	await expect(sec.page).toHaveURL(/\/council\/meeting\/m/);
+	const reviewUrl = new URL(sec.page.url()).pathname;
+	await sec.page.getByTestId('review-edit').click();
+	await sec.page.getByTestId('review-choose').locator('label', { hasText: '同意3号楼加装电梯' }).locator('input').check();
+	await sec.page.getByTestId('review-save').click();
+	const row = sec.page.getByTestId('review-row').filter({ hasText: '同意3号楼加装电梯' });
+	await expect(row.getByTestId('resolution-followups').locator('[data-kind=task]')).toBeVisible({ timeout: 15_000 });
+	await row.getByTestId('review-verdict-pick').selectOption('partly');
+	await row.locator('input').fill('电梯已招标，志愿者在动员居民');
+	await row.getByTestId('review-give').click();
+	await expect(row.getByTestId('review-verdict')).toContainText('部分落实', { timeout: 15_000 });
+	await res.page.goto(reviewUrl);
+	const resRow = res.page.getByTestId('review-row').filter({ hasText: '同意3号楼加装电梯' });
+	await expect(resRow.getByTestId('review-verdict')).toContainText('部分落实', { timeout: 30_000 });
+	await resRow.getByTestId('review-star-4').click();
+	await expect(row.getByTestId('review-rating')).toContainText('4.0', { timeout: 30_000 });
+	await res.page.screenshot({ path: 'test-results/council-review-phone.png', fullPage: true });
+	await res.page.goto('/council?tab=board');
+	const onPublic = res.page.getByTestId('resolution').filter({ hasText: '同意3号楼加装电梯' });
+	await expect(onPublic.getByTestId('resolution-review')).toContainText('部分落实', { timeout: 30_000 });
+	await expect(onPublic).toContainText('4.0');
 	await Promise.all([sec.context.close(), mem.context.close(), res.context.close()]);
 });
 

@@ -4,6 +4,7 @@ import { replay, type DomainEvent } from '../../src/lib/model/events';
 import { formatHlc } from '../../src/lib/model/hlc';
 import type { Role } from '../../src/lib/model/catalogue';
 import {
+	followUpProgress,
 	councilReducer,
 	initCouncilState,
 	initSession,
@@ -170,6 +171,36 @@ describe('resolutions', () => {
 		expect(averageRating(r)).toBe(4.5);
 		expect(r.review?.verdict).toBe('done');
 		expect(r.refused.map((x) => x.code)).toEqual(['wrongState', 'noRight']);
+	});
+	it('progress is read from the linked case and task (live, else as an office device last saw the case); typed percent only without links', () => {
+		const base = [adopt(), ev(...SEC, 'progress', R, { note: '已招标', percent: 40 })];
+		expect(followUpProgress(res(base), () => undefined)).toEqual({ items: [], percent: 40, fromLinks: false });
+		const linked = res([
+			...base,
+			ev(...SEC, 'followUp', R, { kind: 'case', ref: 'c261201-abc' }),
+			ev(...SEC, 'followUp', R, { kind: 'task', ref: 'task-1' }),
+			ev(...SEC, 'linkStatus', R, { kind: 'case', ref: 'c261201-abc', stage: 'inProgress', done: false }),
+			ev(...SEC, 'linkStatus', R, { kind: 'case', ref: 'c261201-abc', stage: 'resolved', done: true }),
+			ev(...SEC, 'linkStatus', R, { kind: 'case', ref: 'nope', stage: 'resolved', done: true }),
+			ev('rp-1', 'resident', 'linkStatus', R, { kind: 'case', ref: 'c261201-abc', stage: 'submitted', done: false })
+		]);
+		expect(linked.followUps[0]).toMatchObject({ stage: 'resolved', done: true });
+		expect(linked.refused.map((x) => x.code)).toEqual(['noSubject', 'noRight']);
+		const volunteer = { stage: 'taken', done: false };
+		// a resident's device: the case as recorded, the task live from the volunteer document
+		const onPhone = followUpProgress(linked, (kind) => (kind === 'task' ? volunteer : undefined));
+		expect(onPhone).toEqual({
+			items: [
+				{ kind: 'case', ref: 'c261201-abc', stage: 'resolved', done: true, live: false },
+				{ kind: 'task', ref: 'task-1', stage: 'taken', done: false, live: true }
+			],
+			percent: 50,
+			fromLinks: true
+		});
+		// the office reads the case board live: it was reopened for rework
+		const atOffice = followUpProgress(linked, (kind) => (kind === 'task' ? { stage: 'done', done: true } : { stage: 'reworking', done: false }));
+		expect([atOffice.percent, atOffice.items.map((x) => x.stage)]).toEqual([50, ['reworking', 'done']]);
+		expect(followUpProgress(linked, () => ({ stage: 'done', done: true })).percent).toBe(100);
 	});
 });
 

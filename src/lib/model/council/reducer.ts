@@ -22,6 +22,7 @@ import {
 	isOffice,
 	type Choice,
 	type CouncilState,
+	type FollowUpKind,
 	type MeetingPlan,
 	type MotionState,
 	type NoticeAgendaItem,
@@ -90,7 +91,7 @@ export function initCouncilState(subj: string): CouncilState {
 		case 'meeting':
 			return {
 				kind: 'meeting', exists: false, id, meetingKind: 'council', title: '', start: 0, length: 0, place: '', members: [], observers: [],
-				noticeDays: DEFAULT_NOTICE_DAYS, quorum: 'majority', rule: 'majorityPresent', status: 'planned', refused: []
+				noticeDays: DEFAULT_NOTICE_DAYS, quorum: 'majority', rule: 'majorityPresent', reviews: [], status: 'planned', refused: []
 			};
 		case 'resolution':
 			return { kind: 'resolution', exists: false, id, meetingId: '', text: '', topicIds: [], adoptedAt: '', followUps: [], progress: [], percent: 0, ratings: {}, refused: [] };
@@ -244,6 +245,12 @@ function planFields(s: MeetingPlan, d: Record<string, unknown>, full: boolean): 
 		if (!VOTE_RULES.includes(d.rule as never)) return undefined;
 		n.rule = d.rule as MeetingPlan['rule'];
 	}
+	if (d.reviews !== undefined) {
+		// only a 成效评议会 reviews resolutions
+		const r = keys(d.reviews, 50);
+		if (!r || (r.length > 0 && n.meetingKind !== 'review')) return undefined;
+		n.reviews = r;
+	}
 	// Observers do not count: a person is a member or an observer, never both.
 	n.observers = n.observers.filter((o) => !n.members.includes(o));
 	return n;
@@ -304,7 +311,7 @@ export function noticeOverdue(m: MeetingPlan, now: number): boolean {
 
 // ---- resolutions ----
 
-export const RESOLUTION_EVENT_TYPES = ['adopt', 'publish', 'followUp', 'progress', 'review', 'rate'] as const;
+export const RESOLUTION_EVENT_TYPES = ['adopt', 'publish', 'followUp', 'linkStatus', 'progress', 'review', 'rate'] as const;
 export const DEFAULT_PUBLISH_DAYS = 7;
 
 function resolutionStep(s: ResolutionState, e: DomainEvent): Reduced<ResolutionState> {
@@ -332,6 +339,14 @@ function resolutionStep(s: ResolutionState, e: DomainEvent): Reduced<ResolutionS
 			if (s.followUps.some((f) => f.kind === d.kind && f.ref === d.ref)) return { state: s };
 			return { state: { ...s, followUps: [...s.followUps, { kind: d.kind as 'case' | 'task', ref: d.ref, by: e.actor }] } };
 		}
+		case 'linkStatus': {
+			// an office device saw the linked case's status change; the last seen (in replay order) counts
+			const i = s.followUps.findIndex((f) => f.kind === d.kind && f.ref === d.ref);
+			if (i < 0) return refuse(s, e, 'noSubject');
+			if (!isKey(d.stage) || typeof d.done !== 'boolean') return refuse(s, e, 'badData');
+			const followUps = s.followUps.map((f, k) => (k === i ? { ...f, stage: d.stage as string, done: d.done as boolean, seenAt: e.at } : f));
+			return { state: { ...s, followUps } };
+		}
 		case 'progress': {
 			const note = text(d.note, 1000);
 			if (note === undefined || !count(d.percent) || d.percent > 100) return refuse(s, e, 'badData');
@@ -355,6 +370,59 @@ function resolutionStep(s: ResolutionState, e: DomainEvent): Reduced<ResolutionS
 /** Whether a resolution is on the public board at `now` (公示 window). */
 export const onBoard = (r: ResolutionState, now: number): boolean =>
 	r.exists && r.publishedAt !== undefined && r.publishedAt <= now && now < (r.publishUntil ?? Infinity);
+
+/** A follow-up's state: its stage word (a case status or a volunteer task stage) and whether it is done. */
+export interface LinkState {
+	stage: string;
+	done: boolean;
+}
+
+export interface FollowUpProgress {
+	items: Array<{ kind: FollowUpKind; ref: string; stage?: string; done: boolean; live: boolean }>;
+	/** done share of the linked work (0–100), or the typed percent when nothing is linked */
+	percent: number;
+	/** whether `percent` comes from the linked work (true) or was typed (false) */
+	fromLinks: boolean;
+}
+
+/**
+ * A resolution's progress, read from its linked case's status and volunteer task's state:
+ * `live(kind, ref)` gives what this device can read now (the case board, the volunteer
+ * document); otherwise the status an office device last recorded (`linkStatus`). The typed
+ * `progress` notes stay as notes; their percent is used only when nothing is linked.
+ */
+export function followUpProgress(r: ResolutionState, live: (kind: FollowUpKind, ref: string) => LinkState | undefined): FollowUpProgress {
+	const items = r.followUps.map((f) => {
+		const now = live(f.kind, f.ref);
+		if (now) return { kind: f.kind, ref: f.ref, stage: now.stage, done: now.done, live: true };
+		return { kind: f.kind, ref: f.ref, ...(f.stage !== undefined ? { stage: f.stage } : {}), done: f.done === true, live: false };
+	});
+	if (items.length === 0) return { items, percent: r.percent, fromLinks: false };
+	return { items, percent: Math.round((100 * items.filter((x) => x.done).length) / items.length), fromLinks: true };
+}
+
+export interface ReviewRow {
+	resolution: ResolutionState;
+	/** the verdict given at this meeting, if any */
+	verdict?: ResolutionState['review'];
+	/** residents' ratings of the resolution: average and how many people (one each) */
+	average?: number;
+	raters: number;
+}
+
+/**
+ * What a 成效评议会 reviews: its resolutions (by id), each with the verdict given at
+ * this meeting and the residents' ratings (one per person: the last counts, the same on every replica).
+ */
+export function reviewRows(m: MeetingPlan, resolutions: ReadonlyMap<string, ResolutionState>): ReviewRow[] {
+	const out: ReviewRow[] = [];
+	for (const id of m.reviews) {
+		const r = resolutions.get(id);
+		if (!r?.exists) continue;
+		out.push({ resolution: r, ...(r.review?.meetingId === m.id ? { verdict: r.review } : {}), ...(averageRating(r) !== undefined ? { average: averageRating(r) } : {}), raters: Object.keys(r.ratings).length });
+	}
+	return out;
+}
 
 export function averageRating(r: ResolutionState): number | undefined {
 	const xs = Object.values(r.ratings);

@@ -90,6 +90,8 @@ export interface MeetingPlan {
 	noticeDays: number;
 	quorum: QuorumPreset;
 	rule: VoteRule;
+	/** a 成效评议会 (kind `review`): the resolutions it reviews */
+	reviews: string[];
 	status: MeetingStatus;
 	/** wall time of the notice (公告) and the agenda it published */
 	noticedAt?: number;
@@ -121,7 +123,12 @@ export interface ResolutionState {
 	/** 公示 window, wall ms */
 	publishedAt?: number;
 	publishUntil?: number;
-	followUps: Array<{ kind: FollowUpKind; ref: string; by: string }>;
+	/**
+	 * Follow-up work, linked both ways. `stage`/`done`/`seenAt` are the last state of the linked
+	 * case as an office device recorded it (`linkStatus`), for readers who cannot open the case
+	 * board; a task's state is read live from the volunteer document by everyone.
+	 */
+	followUps: Array<{ kind: FollowUpKind; ref: string; by: string; stage?: string; done?: boolean; seenAt?: string }>;
 	progress: Array<{ at: string; by: string; note: string; percent: number }>;
 	percent: number;
 	review?: { meetingId: string; verdict: ReviewVerdict; note: string; by: string };
