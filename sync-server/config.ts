@@ -47,6 +47,12 @@ export interface Config {
 	open311Jurisdiction?: string;
 	/** key of the residents' pseudonyms (docs/intake.md); unset: DATA_DIR/intake-secret */
 	intakeSecret?: string;
+	/** DATABASE_URL (postgres://…): documents in PostgreSQL, shared by several instances; unset: DATA_DIR/relay.sqlite */
+	databaseUrl?: string;
+	/** connections this instance keeps to PostgreSQL */
+	databasePoolSize: number;
+	/** REDIS_URL (redis://…): fan-out of updates and presence between the instances on one DATABASE_URL */
+	redisUrl?: string;
 }
 
 /** The Open311 key of the demo (README): set when DEMO is on and OPEN311_API_KEY is not. */
@@ -68,6 +74,16 @@ function upstreamOf(env: NodeJS.ProcessEnv): Config['upstream'] {
 	if (!/^(ws|http)s?:\/\/[^/]/.test(env.UPSTREAM_URL)) throw new Error(`UPSTREAM_URL must be ws(s):// or http(s)://, got "${env.UPSTREAM_URL}"`);
 	if (!env.UPSTREAM_TOKEN) throw new Error('UPSTREAM_URL needs UPSTREAM_TOKEN (a relay credential issued by the upstream)');
 	return { url: env.UPSTREAM_URL, token: env.UPSTREAM_TOKEN.trim(), refreshMs: int(env, 'UPSTREAM_REFRESH_MS', 30_000, 100) };
+}
+
+function clusterOf(env: NodeJS.ProcessEnv): Pick<Config, 'databaseUrl' | 'redisUrl' | 'databasePoolSize'> {
+	const databaseUrl = env.DATABASE_URL || undefined;
+	const redisUrl = env.REDIS_URL || undefined;
+	if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('DATABASE_URL must be postgres://…');
+	if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new Error('REDIS_URL must be redis:// or rediss://…');
+	// Instances with their own SQLite files would each hold a different copy of every document.
+	if (redisUrl && !databaseUrl) throw new Error('REDIS_URL needs DATABASE_URL (the instances must share one PostgreSQL)');
+	return { databaseUrl, redisUrl, databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1) };
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv.slice(2)): Config {
@@ -101,6 +117,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
 		maxCouchBodyBytes: int(env, 'MAX_COUCH_BODY_BYTES', 20 * 1024 * 1024, 64 * 1024),
 		open311ApiKey: env.OPEN311_API_KEY || (demo ? DEMO_OPEN311_KEY : undefined),
 		open311Jurisdiction: env.OPEN311_JURISDICTION || undefined,
-		intakeSecret: env.INTAKE_SECRET || undefined
+		intakeSecret: env.INTAKE_SECRET || undefined,
+		...clusterOf(env)
 	};
 }

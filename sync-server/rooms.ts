@@ -16,8 +16,19 @@ import {
 	encodeSyncStep2,
 	encodeUpdate
 } from './protocol';
-import type { Storage } from './storage';
+import type { DocStore, PendingWrite } from './backends/types';
 import { Writer } from './writer';
+
+/** Origin of the stored state applied to a room loaded from an asynchronous store: not written again, not sent. */
+export const LOADED = Symbol('loaded');
+/** Origin of what another relay instance committed (the fan-out): sent to our peers, not written again. */
+export const REMOTE = Symbol('remote');
+
+/** How a room tells the other instances about its peers' changes (Redis, `pubsub/redis.ts`). */
+export interface Fanout {
+	publishUpdate(doc: string, update: Uint8Array): void;
+	publishAwareness(doc: string, update: Uint8Array): void;
+}
 
 /** What a room needs from a connection. */
 export interface Peer {
@@ -49,6 +60,8 @@ export class Room {
 	#capture: Uint8Array[] | null = null;
 	/** confirm=1 peers whose messages wait in the writer's queue */
 	#awaiting = new Set<Peer>();
+	/** confirmations due when the commit under way ends: what was in memory as its batch was taken */
+	#sealed: { peer: Peer; stateVector: Uint8Array; acked: number }[] = [];
 	#step1: Uint8Array | undefined;
 	#fullStep2: Uint8Array | undefined;
 	#stateVector: Uint8Array | undefined;
@@ -57,16 +70,28 @@ export class Room {
 	/** awareness client ids changed since the last batch went out, and the timer that sends it */
 	#awarenessDirty = new Set<number>();
 	#awarenessTimer: NodeJS.Timeout | undefined;
+	/** awareness client ids our own peers changed since the last batch (published to the other instances) */
+	#awarenessOut = new Set<number>();
 	/** set while the room has no peer and waits to be unloaded */
 	idleTimer: NodeJS.Timeout | undefined;
+	/** false while an asynchronous store (PostgreSQL) is loading the document; peers' messages wait */
+	ready = true;
+	#waiting: (() => void)[] = [];
 
 	constructor(
 		readonly name: string,
-		private readonly storage: Storage,
+		private readonly storage: DocStore,
 		private readonly writer: Writer,
-		private readonly awarenessThrottleMs = 0
+		private readonly awarenessThrottleMs = 0,
+		private readonly fanout?: Fanout
 	) {
 		this.doc = this.#load();
+	}
+
+	/** Run `fn` now, or once the document is loaded. */
+	whenReady(fn: () => void): void {
+		if (this.ready) fn();
+		else this.#waiting.push(fn);
 	}
 
 	/**
@@ -87,23 +112,72 @@ export class Room {
 	dropAwareness(): void {
 		const a = this.#awareness;
 		if (!a || this.peers.size > 0) return;
+		// The other instances still hear of the last departures (their peers see them leave).
+		if (this.fanout && this.#awarenessOut.size > 0) this.fanout.publishAwareness(this.name, awarenessProtocol.encodeAwarenessUpdate(a, [...this.#awarenessOut]));
 		this.#awareness = undefined;
 		clearTimeout(this.#awarenessTimer);
 		this.#awarenessTimer = undefined;
 		this.#awarenessDirty.clear();
+		this.#awarenessOut.clear();
 		a.off('update', this.#onAwareness);
 		a.destroy();
 		a.doc.destroy();
 	}
 
-	/** Durable state plus anything queued but not yet committed. */
+	/**
+	 * Durable state plus anything queued but not yet committed. From an asynchronous store the
+	 * document starts empty and not ready; the stored state arrives as one update (LOADED), then
+	 * the peers' waiting messages run in order. Fan-out updates that come meanwhile are applied
+	 * at once (Yjs merges them in any order).
+	 */
 	#load(): Y.Doc {
 		const doc = new Y.Doc();
 		const stored = this.storage.loadDoc(this.name);
+		if (stored instanceof Promise) {
+			this.ready = false;
+			doc.on('update', this.#onUpdate);
+			const loaded = (state: Uint8Array | null) => {
+				if (doc.isDestroyed) return;
+				if (state) Y.applyUpdate(doc, state, LOADED);
+				for (const u of this.writer.pendingFor(this.name)) Y.applyUpdate(doc, u, LOADED);
+				this.ready = true;
+				const waiting = this.#waiting;
+				this.#waiting = [];
+				for (const fn of waiting) fn();
+			};
+			const retry = (e: unknown) => {
+				if (doc.isDestroyed) return;
+				log.error('loading document failed, will retry', { doc: this.name, error: errorText(e) });
+				setTimeout(() => {
+					const again = this.storage.loadDoc(this.name);
+					Promise.resolve(again).then(loaded, retry);
+				}, 1000).unref();
+			};
+			stored.then(loaded, retry);
+			return doc;
+		}
 		if (stored) Y.applyUpdate(doc, stored);
 		for (const u of this.writer.pendingFor(this.name)) Y.applyUpdate(doc, u);
 		doc.on('update', this.#onUpdate);
 		return doc;
+	}
+
+	/** What another instance committed (or the whole stored state, on a resync): applied, sent to our peers. */
+	applyRemote(update: Uint8Array): void {
+		try {
+			Y.applyUpdate(this.doc, update, REMOTE);
+		} catch (e) {
+			log.warn('fan-out update not applied', { doc: this.name, error: errorText(e) });
+		}
+	}
+
+	/** Presence from another instance's peers. */
+	applyRemoteAwareness(update: Uint8Array): void {
+		try {
+			awarenessProtocol.applyAwarenessUpdate(this.awareness, update, REMOTE);
+		} catch (e) {
+			log.warn('fan-out awareness not applied', { doc: this.name, error: errorText(e) });
+		}
 	}
 
 	#onUpdate = (update: Uint8Array, origin: unknown) => {
@@ -114,7 +188,8 @@ export class Room {
 	};
 
 	#accept(update: Uint8Array, origin: unknown): void {
-		this.writer.enqueue(this.name, update);
+		if (origin === LOADED) return;
+		if (origin !== REMOTE) this.writer.enqueue(this.name, update);
 		const message = encodeUpdate(update);
 		for (const peer of this.peers.keys()) if (peer !== origin) peer.send(message);
 	}
@@ -131,6 +206,7 @@ export class Room {
 		for (const id of added) this.#awarenessDirty.add(id);
 		for (const id of updated) this.#awarenessDirty.add(id);
 		for (const id of removed) this.#awarenessDirty.add(id);
+		if (this.fanout && origin !== REMOTE) for (const id of [...added, ...updated, ...removed]) this.#awarenessOut.add(id);
 		// Presence is chatty (every cursor move of every peer goes to every peer): batch it.
 		if (this.awarenessThrottleMs === 0) this.#sendAwareness();
 		else this.#awarenessTimer ??= setTimeout(() => this.#sendAwareness(), this.awarenessThrottleMs);
@@ -145,13 +221,21 @@ export class Room {
 		this.#awarenessDirty.clear();
 		const message = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
 		for (const peer of this.peers.keys()) peer.send(message);
+		if (this.fanout && this.#awarenessOut.size > 0) {
+			const out = [...this.#awarenessOut];
+			this.#awarenessOut.clear();
+			this.fanout.publishAwareness(this.name, awarenessProtocol.encodeAwarenessUpdate(this.awareness, out));
+		}
 	}
 
 	/** What a peer gets on joining: our sync step 1, then the awareness states we know. */
 	join(peer: Peer): void {
 		this.peers.set(peer, new Set());
-		peer.send((this.#step1 ??= encodeSyncStep1(this.stateVector())));
-		if ((this.#awareness?.getStates().size ?? 0) > 0) peer.send(this.awarenessMessage());
+		this.whenReady(() => {
+			if (!this.peers.has(peer)) return;
+			peer.send((this.#step1 ??= encodeSyncStep1(this.stateVector())));
+			if ((this.#awareness?.getStates().size ?? 0) > 0) peer.send(this.awarenessMessage());
+		});
 	}
 
 	leave(peer: Peer): void {
@@ -262,10 +346,30 @@ export class Room {
 	}
 
 	/**
+	 * A commit takes this room's queued updates: note for each waiting peer what that commit
+	 * makes durable (the state vector and the peer's messages applied so far). With PostgreSQL
+	 * the commit takes a round trip, and messages applied meanwhile are not in it.
+	 */
+	seal(): void {
+		if (this.#awaiting.size === 0) return;
+		const stateVector = this.stateVector();
+		for (const peer of this.#awaiting) this.#sealed.push({ peer, stateVector, acked: peer.acked });
+		this.#awaiting.clear();
+	}
+
+	/**
 	 * After a commit: confirm the peers whose messages it held (R13). Peers that only read are
 	 * not told: a confirmation to every peer after every commit doubled the fan-out's cost.
+	 * A peer still waiting when nothing is queued any more (it asked while the commit was under
+	 * way) is confirmed with the present state, all durable now.
 	 */
-	confirmAll(): void {
+	confirmAll(nothingQueued: boolean): void {
+		const sealed = this.#sealed;
+		this.#sealed = [];
+		for (const { peer, stateVector, acked } of sealed) {
+			if (this.peers.has(peer) && peer.confirm) peer.send(encodeConfirmed(stateVector, acked));
+		}
+		if (!nothingQueued) return;
 		const awaiting = [...this.#awaiting];
 		this.#awaiting.clear();
 		for (const peer of awaiting) if (this.peers.has(peer)) this.confirm(peer);
@@ -287,13 +391,24 @@ export class Rooms {
 	#rooms = new Map<string, Room>();
 	readonly #unloadAfterMs: number;
 	readonly #awarenessThrottleMs: number;
+	/** the other relay instances (Redis), when there are any */
+	fanout: Fanout | undefined;
 
 	constructor(
-		private readonly storage: Storage,
+		private readonly storage: DocStore,
 		compactAfter: number,
 		timing: RoomTiming = {}
 	) {
-		this.writer = new Writer(storage, { committed: (docs) => this.#committed(docs) }, compactAfter);
+		this.writer = new Writer(
+			storage,
+			{
+				sealing: (docs) => {
+					for (const name of docs) this.#rooms.get(name)?.seal();
+				},
+				committed: (docs, writes) => this.#committed(docs, writes)
+			},
+			compactAfter
+		);
 		this.#unloadAfterMs = timing.unloadAfterMs ?? 0;
 		this.#awarenessThrottleMs = timing.awarenessThrottleMs ?? 0;
 	}
@@ -318,7 +433,7 @@ export class Rooms {
 	join(name: string, peer: Peer): Room {
 		let room = this.#rooms.get(name);
 		if (!room) {
-			room = new Room(name, this.storage, this.writer, this.#awarenessThrottleMs);
+			room = new Room(name, this.storage, this.writer, this.#awarenessThrottleMs, this.fanout);
 			this.#rooms.set(name, room);
 			log.info('doc loaded', { doc: name, rooms: this.#rooms.size });
 		}
@@ -338,11 +453,32 @@ export class Rooms {
 		return this.writer.hasPending(doc);
 	}
 
-	#committed(docs: Set<string>): void {
+	/** An update another instance committed: applied if the document is loaded here (else it is in storage). */
+	applyRemote(doc: string, update: Uint8Array): void {
+		this.#rooms.get(doc)?.applyRemote(update);
+	}
+
+	applyRemoteAwareness(doc: string, update: Uint8Array): void {
+		this.#rooms.get(doc)?.applyRemoteAwareness(update);
+	}
+
+	/** After missed fan-out messages: merge every loaded document with its stored state. */
+	resync(): void {
+		for (const room of this.#rooms.values()) {
+			Promise.resolve(this.storage.loadDoc(room.name)).then(
+				(state) => state && room.applyRemote(state),
+				(e: unknown) => log.error('resync failed', { doc: room.name, error: errorText(e) })
+			);
+		}
+	}
+
+	#committed(docs: Set<string>, writes: PendingWrite[]): void {
+		// Durable now: the other instances may have it (R13 holds across instances).
+		if (this.fanout) for (const w of writes) this.fanout.publishUpdate(w.doc, w.update);
 		for (const name of docs) {
 			const room = this.#rooms.get(name);
 			if (!room) continue;
-			room.confirmAll();
+			room.confirmAll(!this.writer.hasPending(name));
 			this.#unloadIfIdle(room);
 		}
 	}
@@ -369,33 +505,44 @@ export class Rooms {
 			this.writer.flush();
 			return;
 		}
-		try {
-			this.storage.compact(room.name);
-		} catch (e) {
-			log.error('compaction on unload failed', { doc: room.name, error: errorText(e) });
-		}
+		this.#compact(room.name);
 		this.#rooms.delete(room.name);
 		room.destroy();
 		log.info('doc unloaded', { doc: room.name, rooms: this.#rooms.size });
 	}
 
-	/** Commit everything queued (shutdown). */
+	#compact(doc: string): Promise<unknown> | undefined {
+		const failed = (e: unknown) => log.error('compaction on unload failed', { doc, error: errorText(e) });
+		try {
+			const r = this.storage.compact(doc);
+			if (r instanceof Promise) return r.catch(failed);
+		} catch (e) {
+			failed(e);
+		}
+		return undefined;
+	}
+
+	/** Commit everything queued (SQLite: now; false if it refused or, with PostgreSQL, the commit is still under way). */
 	flush(): boolean {
-		return this.writer.flush();
+		return this.writer.flush() === true;
+	}
+
+	/** Commit everything queued, and wait for it with an asynchronous store (shutdown). */
+	commitAll(): Promise<boolean> {
+		return Promise.resolve(this.writer.flush());
 	}
 
 	/** Drop every room at shutdown, compacting each if the final flush went through. */
-	unloadAll(flushed: boolean): void {
+	async unloadAll(flushed: boolean): Promise<void> {
+		const compactions: Promise<unknown>[] = [];
 		for (const room of this.#rooms.values()) {
 			if (flushed) {
-				try {
-					this.storage.compact(room.name);
-				} catch (e) {
-					log.error('compaction on unload failed', { doc: room.name, error: errorText(e) });
-				}
+				const c = this.#compact(room.name);
+				if (c) compactions.push(c);
 			}
 			room.destroy();
 		}
 		this.#rooms.clear();
+		await Promise.all(compactions);
 	}
 }

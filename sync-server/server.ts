@@ -22,6 +22,8 @@ import { startServices } from './services';
 import { WatchedRooms } from './services/watch';
 import type { RelaySocket } from './socket';
 import { Storage } from './storage';
+import { PostgresDocs } from './backends/postgres';
+import { RedisFanout } from './pubsub/redis';
 
 export interface Relay {
 	readonly url: string;
@@ -41,14 +43,30 @@ function refuse(socket: Duplex, status: number, error: string): void {
 
 export async function startRelay(config: Config): Promise<Relay> {
 	const storage = new Storage(config.dataDir);
+	// DATABASE_URL: the documents live in PostgreSQL, shared with the other instances (docs/operations.md).
+	const pgDocs = config.databaseUrl ? await PostgresDocs.open(config.databaseUrl, config.databasePoolSize) : undefined;
+	if (pgDocs) storage.useDocStore(pgDocs);
 	const key = loadOrCreateSecret(config.dataDir, config.jwtSecret);
 	const tokens = new Tokens(key, config.tokenTtlSeconds);
 	const seeded = config.demo ? await seedDemo(storage, config.demoPassword) : undefined;
+	await pgDocs?.settled();
 	// Rooms that tell the services (Open311, intake, figures) what happens to documents.
-	const rooms = new WatchedRooms(storage, config.compactAfter, {
+	const rooms = new WatchedRooms(pgDocs ?? storage, config.compactAfter, {
 		unloadAfterMs: config.unloadAfterMs,
 		awarenessThrottleMs: config.awarenessThrottleMs
 	});
+	// REDIS_URL: what one instance commits reaches the peers of the others.
+	const fanout = config.redisUrl
+		? await RedisFanout.start(config.redisUrl, {
+				update: (doc, update) => {
+					pgDocs?.noteDoc(doc);
+					rooms.applyRemote(doc, update);
+				},
+				awareness: (doc, update) => rooms.applyRemoteAwareness(doc, update),
+				resync: () => rooms.resync()
+			})
+		: undefined;
+	rooms.fanout = fanout;
 	// Federation: relay credentials accepted on /mux; with UPSTREAM_URL, the link upstream.
 	const federation = startFederation({ storage, rooms, key, upstream: config.upstream && { ...config.upstream, pingMs: config.pingIntervalMs } });
 	const services = startServices({
@@ -106,6 +124,8 @@ export async function startRelay(config: Config): Promise<Relay> {
 			peers: rooms.connections,
 			pendingDocs: rooms.writer.pendingDocs,
 			commits: rooms.writer.commits,
+			storage: pgDocs ? 'postgres' : 'sqlite',
+			fanout: fanout && { connected: fanout.connected, published: fanout.published, received: fanout.received, resyncs: fanout.resyncs },
 			upstream: federation.health()
 		})
 	});
@@ -225,7 +245,7 @@ export async function startRelay(config: Config): Promise<Relay> {
 	const port = typeof address === 'object' && address ? address.port : config.port;
 	const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
 	const url = `http://${shownHost}:${port}`;
-	log.info('relay listening', { url, host: config.host, port, data: storage.file, static: config.staticDir, bench: config.bench });
+	log.info('relay listening', { url, host: config.host, port, data: storage.file, documents: pgDocs ? 'postgres' : 'sqlite', fanout: fanout ? 'redis' : undefined, static: config.staticDir, bench: config.bench });
 	const table = demoAccountsTable(storage, config.demoPassword);
 	console.log(`\n  党群一张网 relay: ${url}\n` + (table ? `\n${table}\n` : ''));
 
@@ -236,7 +256,7 @@ export async function startRelay(config: Config): Promise<Relay> {
 		log.info('shutting down', { connections: connections.size, docsLoaded: rooms.loaded });
 		clearInterval(ping);
 		const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-		const flushed = rooms.flush();
+		const flushed = await rooms.commitAll();
 		if (!flushed) log.error('final flush failed: uncommitted updates are lost (clients still hold them)');
 		const socketsClosed = Promise.all([...connections].map((c) => new Promise((r) => c.ws.once('close', r))));
 		for (const conn of connections) conn.close(1001, 'relay shutting down');
@@ -250,9 +270,11 @@ export async function startRelay(config: Config): Promise<Relay> {
 		// The services stop reacting and leave their rooms; what they wrote is committed with the rest.
 		federation.stop();
 		services.stop();
-		rooms.unloadAll(rooms.flush() && flushed);
+		await rooms.unloadAll((await rooms.commitAll()) && flushed);
 		await attachments.close();
 		accounts.close();
+		await fanout?.close();
+		await pgDocs?.close();
 		storage.close();
 		log.info('relay stopped');
 	}

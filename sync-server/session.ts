@@ -4,8 +4,8 @@
  * document behaves the same whichever way it is opened (R27).
  */
 import type { Mode } from '../src/lib/model/catalogue';
-import { log, type Fields } from './log';
-import type { ClientMessage } from './protocol';
+import { errorText, log, type Fields } from './log';
+import { checkUpdate, type ClientMessage } from './protocol';
 import type { Peer, Room, Rooms } from './rooms';
 
 export class DocSession implements Peer {
@@ -51,6 +51,24 @@ export class DocSession implements Peer {
 	handle(msg: ClientMessage): void {
 		const room = this.#room;
 		if (!room) return;
+		if (!room.ready) {
+			// The document is still coming from PostgreSQL: the message waits, in order. A
+			// malformed update is refused now, while the socket can still be told (R9).
+			if ((msg.type === 'step2' || msg.type === 'update') && this.mode !== 'read') checkUpdate(msg.update);
+			room.whenReady(() => {
+				if (this.#room !== room) return;
+				try {
+					this.#handle(room, msg);
+				} catch (e) {
+					log.warn('deferred message failed', { ...this.fields(), error: errorText(e) });
+				}
+			});
+			return;
+		}
+		this.#handle(room, msg);
+	}
+
+	#handle(room: Room, msg: ClientMessage): void {
 		switch (msg.type) {
 			case 'step1':
 				this.send(room.step2For(msg.stateVector));

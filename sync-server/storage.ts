@@ -1,6 +1,8 @@
 /**
  * The relay's SQLite file (DATA_DIR/relay.sqlite): an append log of Yjs updates per document,
- * one merged snapshot per document, and the user accounts.
+ * one merged snapshot per document, and the user accounts. It is the default document store
+ * (`DocStore`, backends/types.ts); with DATABASE_URL the documents live in PostgreSQL instead
+ * (`useDocStore`) and this file keeps the accounts and what the services keep of their own.
  *
  * Everything here is synchronous (better-sqlite3): a call returns once SQLite has committed,
  * and with `synchronous=FULL` in WAL mode a commit survives a crash of the process or the machine.
@@ -10,17 +12,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as Y from 'yjs';
 import type { UserClaims } from '../src/lib/model/catalogue';
+import type { DocStore, PendingWrite } from './backends/types';
+
+export type { PendingWrite };
 
 export interface StoredUser {
 	username: string;
 	passwordHash: string;
 	claims: UserClaims;
 	demo: boolean;
-}
-
-export interface PendingWrite {
-	doc: string;
-	update: Uint8Array;
 }
 
 const SCHEMA = `
@@ -44,8 +44,11 @@ CREATE TABLE IF NOT EXISTS users (
 );
 `;
 
-export class Storage {
+export class Storage implements DocStore {
+	readonly kind = 'sqlite';
 	readonly file: string;
+	/** the documents' store when it is not this file (PostgreSQL): names and seeding go there */
+	#docs: DocStore | undefined;
 	readonly #db: Database.Database;
 	readonly #q;
 
@@ -137,12 +140,19 @@ export class Storage {
 		return this.#db.pragma('freelist_count', { simple: true }) as number;
 	}
 
+	/** Keep the documents in `docs` (PostgreSQL): document names and seeding go there from now on. */
+	useDocStore(docs: DocStore): void {
+		this.#docs = docs;
+	}
+
 	hasDoc(doc: string): boolean {
+		if (this.#docs) return this.#docs.hasDoc(doc);
 		return this.#q.hasDoc.get(doc, doc) !== undefined;
 	}
 
 	/** Store a document's full state as its snapshot if nothing is stored for it yet (seeding). */
 	seedDoc(doc: string, update: Uint8Array): boolean {
+		if (this.#docs) return this.#docs.seedDoc(doc, update);
 		return this.#db.transaction(() => {
 			if (this.hasDoc(doc)) return false;
 			this.#q.putSnapshot.run(doc, update, Date.now());
@@ -151,6 +161,7 @@ export class Storage {
 	}
 
 	listDocNames(): string[] {
+		if (this.#docs) return this.#docs.listDocNames();
 		return this.#q.docNames.all().map((r) => r.doc);
 	}
 

@@ -1,20 +1,33 @@
 /**
- * Group commit (R15): updates queued during one tick are written in ONE SQLite transaction at
+ * Group commit (R15): updates queued during one tick are written in ONE transaction at
  * setImmediate. Only after that commit does the relay tell anyone the updates are durable.
+ * With SQLite the commit is synchronous; with PostgreSQL it is a round trip, and updates that
+ * arrive meanwhile wait for the next commit (which starts as soon as this one ends).
  */
 import * as Y from 'yjs';
+import type { DocStore, PendingWrite } from './backends/types';
+import { settle } from './backends/types';
 import { errorText, log } from './log';
-import type { PendingWrite, Storage } from './storage';
+
+export type { PendingWrite };
 
 export interface WriterHooks {
-	/** Called right after a commit, with every document that commit changed. */
-	committed(docs: Set<string>): void;
+	/**
+	 * Called as a batch is taken for a commit, with its documents: what the rooms hold of them
+	 * now is what will be durable when that commit ends (later updates wait for the next one).
+	 */
+	sealing?(docs: Iterable<string>): void;
+	/** Called right after a commit, with every document that commit changed and what it wrote. */
+	committed(docs: Set<string>, writes: PendingWrite[]): void;
 }
 
 const RETRY_MS = 1000;
 
 export class Writer {
 	#queue = new Map<string, Uint8Array[]>();
+	/** the batch an asynchronous commit is writing, and that commit */
+	#inflight: Map<string, Uint8Array[]> | undefined;
+	#committing: Promise<boolean> | undefined;
 	#scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
 	#failing = false;
 	/** commits so far, and updates they held (for /healthz and tests) */
@@ -22,7 +35,7 @@ export class Writer {
 	rows = 0;
 
 	constructor(
-		private readonly storage: Storage,
+		private readonly storage: DocStore,
 		private readonly hooks: WriterHooks,
 		private readonly compactAfter: number
 	) {}
@@ -31,27 +44,33 @@ export class Writer {
 		const list = this.#queue.get(doc);
 		if (list) list.push(update);
 		else this.#queue.set(doc, [update]);
-		this.#scheduled ??= setImmediate(() => this.flush());
+		if (!this.#committing) this.#scheduled ??= setImmediate(() => this.flush());
 	}
 
 	hasPending(doc: string): boolean {
-		return this.#queue.has(doc);
+		return this.#queue.has(doc) || (this.#inflight?.has(doc) ?? false);
 	}
 
 	/** Updates of `doc` not yet committed, in order. */
 	pendingFor(doc: string): Uint8Array[] {
-		return this.#queue.get(doc) ?? [];
+		const inflight = this.#inflight?.get(doc);
+		const queued = this.#queue.get(doc);
+		return inflight && queued ? [...inflight, ...queued] : (inflight ?? queued ?? []);
 	}
 
 	get pendingDocs(): number {
-		return this.#queue.size;
+		let n = this.#queue.size;
+		if (this.#inflight) for (const doc of this.#inflight.keys()) if (!this.#queue.has(doc)) n++;
+		return n;
 	}
 
 	/**
-	 * Commit everything queued now, synchronously. Returns false if SQLite refused (the queue is
-	 * kept and retried; nothing is confirmed meanwhile).
+	 * Commit everything queued now: synchronously with SQLite (false if it refused: the queue is
+	 * kept and retried; nothing is confirmed meanwhile); with PostgreSQL a promise of the same,
+	 * which resolves once everything queued before the call is committed.
 	 */
-	flush(): boolean {
+	flush(): boolean | Promise<boolean> {
+		if (this.#committing) return this.#committing.then(() => this.flush());
 		if (this.#scheduled) {
 			clearImmediate(this.#scheduled as NodeJS.Immediate);
 			clearTimeout(this.#scheduled as NodeJS.Timeout);
@@ -63,34 +82,70 @@ export class Writer {
 		for (const [doc, updates] of batch) {
 			writes.push({ doc, update: updates.length === 1 ? updates[0] : Y.mergeUpdates(updates) });
 		}
+		this.hooks.sealing?.(batch.keys());
+		let written: void | Promise<void>;
 		try {
-			this.storage.appendUpdates(writes);
+			written = this.storage.appendUpdates(writes);
 		} catch (e) {
-			// Keep the batch; a later retry writes it. Updates queued meanwhile go after it.
-			log.error('storage write failed, will retry', { docs: batch.size, error: errorText(e) });
-			this.#failing = true;
-			this.#scheduled ??= setTimeout(() => this.flush(), RETRY_MS);
-			return false;
+			return this.#failed(batch, e);
 		}
+		if (!(written instanceof Promise)) {
+			this.#queue = new Map();
+			this.#done(batch, writes);
+			return true;
+		}
+		this.#queue = new Map();
+		this.#inflight = batch;
+		this.#committing = written.then(
+			() => {
+				this.#inflight = this.#committing = undefined;
+				this.#done(batch, writes);
+				if (this.#queue.size > 0) this.#scheduled ??= setImmediate(() => this.flush());
+				return true;
+			},
+			(e: unknown) => {
+				this.#inflight = this.#committing = undefined;
+				// The failed batch goes back in front of what was queued meanwhile.
+				const merged = new Map(batch);
+				for (const [doc, updates] of this.#queue) {
+					const list = merged.get(doc);
+					if (list) list.push(...updates);
+					else merged.set(doc, updates);
+				}
+				this.#queue = merged;
+				return this.#failed(merged, e);
+			}
+		);
+		return this.#committing;
+	}
+
+	#failed(batch: Map<string, Uint8Array[]>, e: unknown): false {
+		// Keep the batch; a later retry writes it. Updates queued meanwhile go after it.
+		log.error('storage write failed, will retry', { docs: batch.size, error: errorText(e) });
+		this.#failing = true;
+		this.#scheduled ??= setTimeout(() => this.flush(), RETRY_MS);
+		return false;
+	}
+
+	#done(batch: Map<string, Uint8Array[]>, writes: PendingWrite[]): void {
 		if (this.#failing) log.info('storage write recovered', { docs: batch.size });
 		this.#failing = false;
-		this.#queue = new Map();
 		this.commits++;
 		this.rows += writes.length;
 		const docs = new Set(batch.keys());
-		this.hooks.committed(docs);
+		this.hooks.committed(docs, writes);
 		for (const doc of docs) this.#maybeCompact(doc);
-		return true;
 	}
 
 	#maybeCompact(doc: string): void {
+		const failed = (e: unknown) => log.error('compaction failed', { doc, error: errorText(e) });
 		try {
-			if (this.storage.logLength(doc) > this.compactAfter) {
-				const rows = this.storage.compact(doc);
-				log.info('compacted', { doc, rows });
-			}
+			const done = settle(this.storage.logLength(doc), (n) =>
+				n > this.compactAfter ? settle(this.storage.compact(doc), (rows) => log.info('compacted', { doc, rows })) : undefined
+			);
+			if (done instanceof Promise) done.catch(failed);
 		} catch (e) {
-			log.error('compaction failed', { doc, error: errorText(e) });
+			failed(e);
 		}
 	}
 }

@@ -30,7 +30,7 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
 	}
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {
 		const srv = net.createServer();
 		srv.once('error', reject);
