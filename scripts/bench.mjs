@@ -23,6 +23,11 @@
  *   BENCH_COLD_RUNS=5          fresh-client syncs per cold row, only client (median reported)
  *   BENCH_HELD_RUNS=3          fresh-client syncs with the document held open by another client
  *   BENCH_RESTART_RUNS=2       our relay: first sync after a restart (from SQLite)
+ *   BENCH_JOIN_CLIENTS=150     scenario join: clients joining one large document at once
+ *   BENCH_JOIN_CASES=4400      cases in that document (flat: about 4 MB)
+ *   BENCH_JOIN_RUNS=3          runs per join row (p99 reported as the median over runs)
+ *   BENCH_CLUSTER=1            join also on two instances of our relay on one PostgreSQL + Redis
+ *                              (started here on loopback, tests/relay/services.ts; skipped when absent)
  *   BENCH_PIN=1                pin servers to CPU 0 and clients to CPU 1 (needs taskset, 2+ CPUs)
  *   BENCH_BUILD=1              build the relay first (node sync-server/build.mjs)
  *   BENCH_WRITE_DOC=1          update docs/benchmarks.md (default: on for full runs)
@@ -60,7 +65,7 @@ const canPin = os.availableParallelism() >= 2 && spawnSync('taskset', ['-V']).st
 const cfg = {
 	quick: QUICK,
 	servers: list(env.BENCH_SERVERS, 'ref,ours'),
-	scenarios: list(env.BENCH_SCENARIOS, 'fanout,cold,cases'),
+	scenarios: list(env.BENCH_SCENARIOS, 'fanout,cold,join,cases'),
 	readers: list(env.BENCH_READERS, QUICK ? '5' : '10,100,500,1500').map(Number),
 	clients: list(env.BENCH_CLIENTS, 'provider,raw'),
 	edits: int('BENCH_EDITS', 200, 20),
@@ -74,6 +79,10 @@ const cfg = {
 	coldRuns: int('BENCH_COLD_RUNS', 5, 1),
 	heldRuns: int('BENCH_HELD_RUNS', 3, 1),
 	restartRuns: int('BENCH_RESTART_RUNS', 2, 1),
+	joinClients: int('BENCH_JOIN_CLIENTS', 150, 10),
+	joinCases: int('BENCH_JOIN_CASES', 4400, 200),
+	joinRuns: int('BENCH_JOIN_RUNS', 3, 1),
+	cluster: flag('BENCH_CLUSTER', true),
 	pin: flag('BENCH_PIN', true) && canPin,
 	build: flag('BENCH_BUILD', true),
 	writeDoc: flag('BENCH_WRITE_DOC', !QUICK),
@@ -323,6 +332,96 @@ async function coldSync(results) {
 	}
 }
 
+// ---------- scenario 3: a crowd joining one large document ----------
+/**
+ * PostgreSQL and Redis for the two-instance rows: the test helper (tests/relay/services.ts),
+ * bundled with esbuild and imported, so the bench and the tests start them the same way.
+ */
+async function startBackends() {
+	const { build } = await import('esbuild');
+	const outfile = path.join(tmpRoot, 'services.mjs');
+	await build({ entryPoints: [path.join(ROOT, 'tests/relay/services.ts')], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' });
+	const { Postgres, Redis, servicesMissing } = await import(outfile);
+	const missing = servicesMissing();
+	if (missing) return { missing };
+	const [pg, redis] = await Promise.all([Postgres.start(), Redis.start()]);
+	return { pg, redis, stop: async () => (await redis.stop(), pg.stop()) };
+}
+
+/** Start `n` servers of `kind` (our relay: n > 1 share `env`'s PostgreSQL and Redis); run fn; stop them. */
+async function withServers(kind, n, env, fn) {
+	const servers = [];
+	try {
+		for (let i = 0; i < n; i++) servers.push(await startServer(kind, { logDir, cpu: SERVER_CPU, dataDir: newDataDir(), env }));
+		return await fn(servers);
+	} finally {
+		await Promise.all(servers.map((s) => s.stop()));
+	}
+}
+
+async function joinCrowd(results) {
+	const targets = cfg.servers.map((kind) => ({ label: kind, kind, instances: 1 }));
+	let backends;
+	if (cfg.cluster && cfg.servers.includes('ours')) {
+		backends = await startBackends().catch((e) => ({ missing: e.message }));
+		if (backends.missing) say(`join across two instances skipped: ${backends.missing}`);
+		else targets.push({ label: 'ours×2', kind: 'ours', instances: 2 });
+	}
+	const clusterEnv = backends?.pg ? { DATABASE_URL: backends.pg.url, REDIS_URL: backends.redis.url, JWT_SECRET: 'bench-cluster-secret' } : {};
+	try {
+		for (const t of targets) {
+			const row = { label: t.label, instances: t.instances, clients: cfg.joinClients, cases: cfg.joinCases, runs: [] };
+			for (let run = 0; run < cfg.joinRuns; run++) {
+				const room = `bench/join-${t.label.replace('×', 'x')}-${run}-${Date.now().toString(36)}`;
+				try {
+					const r = await withServers(t.kind, t.instances, t.instances > 1 ? clusterEnv : {}, async (servers) => {
+						const args = servers.map(serverArg);
+						const upload = await runWorker('coldsync-worker.mjs', { mode: 'upload', server: args[0], room, cases: cfg.joinCases, shape: 'flat' }, 360000);
+						const m = await runWorker('join-worker.mjs', { servers: args, room, clients: cfg.joinClients, cases: cfg.joinCases, timeoutMs: 300000 }, 400000);
+						return { updateBytes: upload.updateBytes, ...m, latency: summarize(m.times), times: undefined };
+					});
+					row.runs.push(r);
+					say(`join ${cfg.joinClients} clients, ${mib(r.updateBytes)} on ${t.label} run ${run + 1}: p50 ${ms(r.latency.p50)} p99 ${ms(r.latency.p99)} server CPU ${r.serverCpuMs.map((x) => ms(x)).join(' + ')}`);
+				} catch (e) {
+					row.runs.push({ error: e.message });
+					say(`join on ${t.label} run ${run + 1}: FAILED ${e.message.split('\n')[0]}`);
+				}
+			}
+			const ok = row.runs.filter((r) => !r.error);
+			row.summary = ok.length
+				? {
+						updateBytes: ok[0].updateBytes,
+						p50: median(ok.map((r) => r.latency.p50)),
+						p99: median(ok.map((r) => r.latency.p99)),
+						max: median(ok.map((r) => r.latency.max)),
+						serverCpuMs: median(ok.map((r) => r.serverCpuMs.reduce((a, b) => a + b, 0))),
+						failedRuns: row.runs.length - ok.length
+					}
+				: { error: row.runs[0]?.error ?? 'no run' };
+			results.join.push(row);
+		}
+	} finally {
+		await backends?.stop?.();
+	}
+}
+
+function joinTable(results) {
+	const ref = results.join.find((r) => r.label === 'ref')?.summary;
+	const lines = ['| server | clients | document | p50 until synced | p99 | p99 vs ref | max | server CPU |', '|---|---:|---:|---:|---:|---:|---:|---:|'];
+	for (const row of results.join) {
+		const s = row.summary;
+		const name = row.label === 'ref' ? 'reference' : row.label === 'ours' ? 'our relay (SQLite)' : 'our relay, 2 instances (PostgreSQL + Redis)';
+		if (s.error) {
+			lines.push(`| ${name} | ${row.clients} | | failed | | | | |`);
+			continue;
+		}
+		lines.push(
+			`| ${name} | ${row.clients} | ${mib(s.updateBytes)} | ${ms(s.p50)} | ${ms(s.p99)} | ${row.label === 'ref' ? '' : ratio(s.p99, ref?.p99)} | ${ms(s.max)} | ${ms(s.serverCpuMs)} |`
+		);
+	}
+	return lines.join('\n');
+}
+
 function dirBytes(dir) {
 	let total = 0;
 	for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -439,6 +538,18 @@ function report(results, machine) {
 			coldTable(results)
 		);
 	}
+	if (results.join.length) {
+		parts.push(
+			'',
+			`**Join** — ${cfg.joinClients} raw clients open one ${cfg.joinCases}-case document in the same tick, each asking for all of it (sync step 1, empty state vector); ` +
+				'time from the start until each has its sync step 2 whole; p50/p99/max are the median over ' +
+				`${cfg.joinRuns} run(s) of each run's percentile. The document was just uploaded by one client, so it is in memory on the server it went to. ` +
+				'Two instances: the uploader and half the crowd on one, half on the other (which loads the document from PostgreSQL); both instances on the server CPU, PostgreSQL and Redis unpinned. ' +
+				'Server CPU: user+system time of the server process(es) during the join.',
+			'',
+			joinTable(results)
+		);
+	}
 	return parts.join('\n');
 }
 
@@ -475,9 +586,10 @@ async function main() {
 		if (!fs.existsSync(OUR_RELAY)) throw new Error(`${path.relative(ROOT, OUR_RELAY)} is missing; build the relay or set BENCH_SERVERS=ref`);
 	}
 	if (cfg.servers.includes('ours')) await makeTemplate();
-	const results = { machine, config: { ...cfg, out: undefined }, fanout: [], cold: [] };
+	const results = { machine, config: { ...cfg, out: undefined }, fanout: [], cold: [], join: [] };
 	if (cfg.scenarios.includes('fanout')) await fanout(results);
 	if (cfg.scenarios.includes('cold')) await coldSync(results);
+	if (cfg.scenarios.includes('join')) await joinCrowd(results);
 	if (cfg.scenarios.includes('cases')) results.cases = await casesBench({ logDir }); // bench/cases-bench.mjs
 	if (cfg.scenarios.includes('roster')) results.roster = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'bench/roster-search.mjs'), '--json'], { cwd: ROOT, encoding: 'utf8' })); // search at 5,000 people
 	results.elapsedSeconds = (Date.now() - t0) / 1000;
@@ -498,6 +610,7 @@ async function main() {
 	const failed =
 		results.fanout.some((r) => Object.values(r.summary).some((s) => s.error || s.failedRuns)) ||
 		results.cold.some((r) => Object.values(r.servers).some((s) => s.error)) ||
+		results.join.some((r) => r.summary.error || r.summary.failedRuns) ||
 		Boolean(results.cases?.model?.error || results.cases?.paint?.error);
 	return failed ? 2 : 0;
 }
