@@ -67,6 +67,10 @@ export async function startRelay(config: Config): Promise<Relay> {
 			})
 		: undefined;
 	rooms.fanout = fanout;
+	if (pgDocs) {
+		// docs/operations.md, "Several instances": the services still assume a synchronous store.
+		log.warn('DATABASE_URL: the services (intake, Open311, archive, council, volunteer) read documents synchronously and may see one before PostgreSQL delivered it; Open311 posts answer 503 while a commit is under way');
+	}
 	// Federation: relay credentials accepted on /mux; with UPSTREAM_URL, the link upstream.
 	const federation = startFederation({ storage, rooms, key, upstream: config.upstream && { ...config.upstream, pingMs: config.pingIntervalMs } });
 	const services = startServices({
