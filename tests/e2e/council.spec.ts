@@ -4,6 +4,7 @@
  * a motion voted at the meeting becomes a resolution on the residents' public board.
  */
 import { expect, test, type Browser } from '@playwright/test';
+import QRCode from 'qrcode';
 import { PHONE, TABLET, signedIn as signedInWith, syncStatus } from './helpers';
 
 /** helpers.signedIn, with more time for the first sync (the secretary opens every roster on a busy machine). */
@@ -165,4 +166,45 @@ test('a resident seconds a topic on a phone', async ({ browser }) => {
 	await expect(topic.getByTestId('topic-count')).toHaveText('0');
 	await expect(memTopic.getByTestId('topic-count')).toHaveText('0', { timeout: 30_000 });
 	await Promise.all([mem.context.close(), res.context.close()]);
+});
+
+test('a resident proposes a topic with a photo; the office turns a case into a topic', async ({ browser }) => {
+	test.setTimeout(300_000);
+	// a resident's phone: the photo is shrunk on the device and kept by hash; the topic goes through the relay
+	const res = await signedIn(browser, 'resident', PHONE);
+	await res.page.goto('/council');
+	await res.page.getByTestId('topic-new').click();
+	const title = `楼道堆物 ${Date.now() % 100000}`;
+	await res.page.getByTestId('topic-title').fill(title);
+	await res.page.getByTestId('topic-body').fill('3号楼二单元楼道堆满杂物，影响通行');
+	const png = await QRCode.toBuffer('楼道照片', { scale: 6 });
+	await res.page.getByTestId('topic-photo-input').setInputFiles({ name: 'hall.png', mimeType: 'image/png', buffer: png });
+	await expect(res.page.getByTestId('topic-photo-thumbs').locator('li')).toHaveCount(1, { timeout: 20_000 });
+	await expect(res.page.getByTestId('topic-submit')).toBeEnabled({ timeout: 20_000 });
+	await res.page.getByTestId('topic-submit').click();
+
+	// the council member sees the topic with its photo
+	const mem = await signedIn(browser, 'council1', TABLET);
+	await mem.page.goto('/council');
+	const topic = mem.page.getByTestId('topic').filter({ hasText: title });
+	await expect(topic).toBeVisible({ timeout: 45_000 });
+	const img = topic.getByTestId('topic-photos').locator('img').first();
+	await expect(img).toBeVisible({ timeout: 30_000 });
+	await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth), { timeout: 30_000 }).toBeGreaterThan(0);
+	await mem.page.screenshot({ path: 'test-results/council-topic-photo-tablet.png', fullPage: true });
+
+	// the office opens a case and makes it a topic: the topic links back to the case
+	const sec = await signedIn(browser, 'secretary', TABLET);
+	await sec.page.goto('/cases');
+	const first = sec.page.getByTestId('case-row').first();
+	await expect(first).toBeVisible({ timeout: 60_000 });
+	await first.click();
+	await expect(sec.page).toHaveURL(/\/cases\/[^/]+$/);
+	const caseId = new URL(sec.page.url()).pathname.split('/').pop()!;
+	await sec.page.getByTestId('case-to-topic').click();
+	await expect(sec.page.getByTestId('topic-from-case')).toContainText(caseId, { timeout: 30_000 });
+	await sec.page.getByTestId('topic-submit').click();
+	const fromCase = sec.page.getByTestId('topic').filter({ hasText: caseId });
+	await expect(fromCase.locator(`a[href="/cases/${caseId}"]`)).toBeVisible({ timeout: 15_000 });
+	await Promise.all([mem.context.close(), res.context.close(), sec.context.close()]);
 });
