@@ -168,7 +168,7 @@ test('a resident seconds a topic on a phone', async ({ browser }) => {
 	await Promise.all([mem.context.close(), res.context.close()]);
 });
 
-test('a resident proposes a topic with a photo; the office turns a case into a topic', async ({ browser }) => {
+test('a resident proposes a topic with a photo; the office turns a case into a topic and picks members from the directory', async ({ browser }) => {
 	test.setTimeout(300_000);
 	// a resident's phone: the photo is shrunk on the device and kept by hash; the topic goes through the relay
 	const res = await signedIn(browser, 'resident', PHONE);
@@ -206,5 +206,21 @@ test('a resident proposes a topic with a photo; the office turns a case into a t
 	await sec.page.getByTestId('topic-submit').click();
 	const fromCase = sec.page.getByTestId('topic').filter({ hasText: caseId });
 	await expect(fromCase.locator(`a[href="/cases/${caseId}"]`)).toBeVisible({ timeout: 15_000 });
+
+	// the directory of council members: the office lists a member once; a meeting picks them by name
+	await sec.page.goto('/council?tab=meetings');
+	await sec.page.getByTestId('directory-id').fill('u-council2');
+	await sec.page.getByTestId('directory-name').fill('议事委员乙');
+	await sec.page.getByTestId('directory-save').click();
+	await expect(sec.page.getByTestId('directory')).toContainText('议事委员乙');
+	await sec.page.getByTestId('meeting-new').click();
+	await sec.page.getByTestId('meeting-title').fill('名册测试会议');
+	await sec.page.getByTestId('meeting-start').fill('2026-12-24T19:00');
+	await sec.page.getByTestId('meeting-submit').click();
+	await expect(sec.page).toHaveURL(/\/council\/meeting\/m/);
+	await sec.page.getByTestId('member-pick').filter({ hasText: '议事委员乙' }).click();
+	await expect(sec.page.getByTestId('meeting-members')).toHaveValue(/u-council2/);
+	await sec.page.getByTestId('meeting-members-save').click();
+	await sec.page.screenshot({ path: 'test-results/council-directory-tablet.png', fullPage: true });
 	await Promise.all([mem.context.close(), res.context.close(), sec.context.close()]);
 });

@@ -204,6 +204,24 @@ describe('resolutions', () => {
 	});
 });
 
+describe('the directory of council members', () => {
+	it('office enlists, updates and retires members; nobody else may', () => {
+		const M = subject.member('u-council1');
+		const f = council([
+			ev('u-staff', 'staff', 'enlist', M, { name: '王秀英', title: '居民代表' }),
+			ev('u-council1', 'resident', 'enlist', M, { name: '我自己', council: true }),
+			ev('u-staff', 'staff', 'enlist', subject.member('u-x'), { name: '' }),
+			ev(...SEC, 'enlist', M, { name: '王秀英', title: '3号楼楼栋长' }),
+			ev(...SEC, 'retire', M),
+			ev(...SEC, 'retire', subject.member('u-nobody'))
+		]);
+		expect(f.get(M)!.state).toMatchObject({ kind: 'member', exists: true, name: '王秀英', title: '3号楼楼栋长', active: false });
+		expect(f.get(M)!.state.refused.map((x) => x.code)).toEqual(['noRight']);
+		expect(f.get(subject.member('u-x'))!.state.exists).toBe(false);
+		expect(f.get(subject.member('u-nobody'))!.state.refused.map((x) => x.code)).toEqual(['noSubject']);
+	});
+});
+
 describe('notices', () => {
 	it('staff post; residents may not', () => {
 		const N = subject.notice('n1');

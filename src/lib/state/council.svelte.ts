@@ -21,6 +21,7 @@ import {
 	subject,
 	SESSION_SUBJECT,
 	support,
+	type CouncilMember,
 	type CouncilState,
 	type MeetingPlan,
 	type NoticeState,
@@ -145,6 +146,13 @@ export class Council {
 		return this.#all<ResolutionState>('resolution')
 			.map((f) => f.state)
 			.sort((a, b) => (a.adoptedAt < b.adoptedAt ? 1 : -1));
+	}
+
+	/** The directory of council members (active first, by name). */
+	get directory(): CouncilMember[] {
+		return this.#all<CouncilMember>('member')
+			.map((f) => f.state)
+			.sort((a, b) => Number(b.active) - Number(a.active) || a.name.localeCompare(b.name, 'zh'));
 	}
 
 	get notices(): NoticeState[] {

@@ -21,6 +21,7 @@ import {
 	SCREEN_DECISIONS,
 	isOffice,
 	type Choice,
+	type CouncilMember,
 	type CouncilState,
 	type FollowUpKind,
 	type MeetingPlan,
@@ -76,7 +77,8 @@ export const subject = {
 	topic: (id: string) => `topic:${id}`,
 	meeting: (id: string) => `meeting:${id}`,
 	resolution: (id: string) => `resolution:${id}`,
-	notice: (id: string) => `notice:${id}`
+	notice: (id: string) => `notice:${id}`,
+	member: (accountId: string) => `member:${accountId}`
 };
 
 export function idOf(subj: string): string {
@@ -95,6 +97,8 @@ export function initCouncilState(subj: string): CouncilState {
 			};
 		case 'resolution':
 			return { kind: 'resolution', exists: false, id, meetingId: '', text: '', topicIds: [], adoptedAt: '', followUps: [], progress: [], percent: 0, ratings: {}, refused: [] };
+		case 'member':
+			return { kind: 'member', exists: false, id, name: '', title: '', active: false, refused: [] };
 		default:
 			return { kind: 'notice', exists: false, id, category: 'announcement', title: '', body: '', postedAt: 0, postedBy: '', withdrawn: false, refused: [] };
 	}
@@ -110,8 +114,32 @@ export const councilReducer: Reducer<CouncilState> = (s, e, ctx) => {
 			return resolutionStep(s, e);
 		case 'notice':
 			return noticeStep(s, e);
+		case 'member':
+			return memberStep(s, e);
 	}
 };
+
+// ---- the directory of council members ----
+
+export const MEMBER_EVENT_TYPES = ['enlist', 'retire'] as const;
+
+/** Office only: `enlist` {name, title?} adds or updates a member (and brings a retired one back); `retire` takes them off. */
+function memberStep(s: CouncilMember, e: DomainEvent): Reduced<CouncilMember> {
+	const d = isObj(e.data) ? e.data : {};
+	if (!isOffice(e.role)) return refuse(s, e, 'noRight');
+	switch (e.type) {
+		case 'enlist': {
+			const name = text(d.name, 40);
+			const title = text(d.title ?? '', 40, true);
+			if (name === undefined || title === undefined || !isKey(s.id)) return refuse(s, e, 'badData');
+			return { state: { ...s, exists: true, name, title, active: true } };
+		}
+		case 'retire':
+			return s.exists ? { state: { ...s, active: false } } : refuse(s, e, 'noSubject');
+		default:
+			return refuse(s, e, 'unknownType');
+	}
+}
 
 // ---- topics ----
 

@@ -161,7 +161,20 @@ export interface NoticeState {
 	refused: Refusal[];
 }
 
-export type CouncilState = TopicState | MeetingPlan | ResolutionState | NoticeState;
+/** The directory of council members (议事会成员名册): office keeps it; meetings pick from it. */
+export interface CouncilMember {
+	kind: 'member';
+	exists: boolean;
+	/** the account id */
+	id: string;
+	name: string;
+	/** e.g. 居民代表, 楼栋长, 物业代表 */
+	title: string;
+	active: boolean;
+	refused: Refusal[];
+}
+
+export type CouncilState = TopicState | MeetingPlan | ResolutionState | NoticeState | CouncilMember;
 
 // ---- the live session in a meeting document ----
 
