@@ -7,6 +7,8 @@
  * argv[2]: JSON { server: {wsUrl, token, pid}, room, readers, edits, intervalMs, settleMs,
  *                 clientKind: 'provider'|'raw', confirm, readerConfirm, connectConcurrency }
  * `confirm`: the writer connects with confirm=1; `readerConfirm`: the readers do too.
+ * `servers` (instead of `server`): several instances of one relay; the writer on the first,
+ * reader r on servers[r % n]; server CPU is their sum.
  * Sends one message { ok, result | error } to the parent and exits.
  */
 import * as Y from 'yjs';
@@ -17,7 +19,10 @@ import { readCpuMs, readMachineBusyMs } from './lib/servers.mjs';
 const cfg = JSON.parse(process.argv[2]);
 // every WebsocketProvider adds a process 'exit' listener
 process.setMaxListeners(0);
-const { server, room, readers: R, edits: N, intervalMs, settleMs, clientKind, confirm, readerConfirm } = cfg;
+const servers = cfg.servers ?? [cfg.server];
+const server = servers[0];
+const serverCpu = () => servers.reduce((sum, s) => sum + readCpuMs(s.pid), 0);
+const { room, readers: R, edits: N, intervalMs, settleMs, clientKind, confirm, readerConfirm } = cfg;
 
 async function run() {
 	const expected = R * N;
@@ -70,7 +75,7 @@ async function run() {
 						if (v && typeof v === 'object') record(r, v.i, now, v.t);
 					}
 				});
-				const p = makeProvider(server, room, doc, { confirm: readerConfirm });
+				const p = makeProvider(servers[r % servers.length], room, doc, { confirm: readerConfirm });
 				await whenSynced(p, 30000, `reader ${r}`);
 				let socket;
 				return {
@@ -82,7 +87,7 @@ async function run() {
 					closed: () => !socket || socket.readyState === 3
 				};
 			}
-			const reader = new RawReader(server, room, {
+			const reader = new RawReader(servers[r % servers.length], room, {
 				confirm: readerConfirm,
 				onUpdate: (update, now) => {
 					const meta = Y.parseUpdateMeta(update);
@@ -110,7 +115,7 @@ async function run() {
 	await sleep(300); // let the connection burst settle
 
 	const cpu0 = process.cpuUsage();
-	const srvCpu0 = readCpuMs(server.pid);
+	const srvCpu0 = serverCpu();
 	const busy0 = readMachineBusyMs();
 	const t0 = performance.now();
 	for (let i = 0; i < N; i++) {
@@ -129,7 +134,7 @@ async function run() {
 	}
 	const tEnd = performance.now();
 	const cpu1 = process.cpuUsage(cpu0);
-	const srvCpu1 = readCpuMs(server.pid);
+	const srvCpu1 = serverCpu();
 	const busy1 = readMachineBusyMs();
 	const wallMs = tEnd - t0;
 

@@ -9,7 +9,6 @@
  *   BENCH_QUICK=1              smoke run of a few seconds (small sizes; docs not updated)
  *   BENCH_SERVERS=ref,ours     which servers
  *   BENCH_SCENARIOS=fanout,cold,cases   (cases: bench/cases-bench.mjs, the case board)
- *                  add signing           (bench/signing-bench.mjs: event signatures, also runs alone)
  *   BENCH_READERS=10,100,500,1500   fan-out reader counts (observers of one writer)
  *   BENCH_CLIENTS=provider,raw fan-out reader kinds (WebsocketProvider / raw ws reader)
  *   BENCH_EDITS=200            edits per fan-out run
@@ -29,6 +28,7 @@
  *   BENCH_JOIN_RUNS=3          runs per join row (p99 reported as the median over runs)
  *   BENCH_CLUSTER=1            join also on two instances of our relay on one PostgreSQL + Redis
  *                              (started here on loopback, tests/relay/services.ts; skipped when absent)
+ *   BENCH_CLUSTER_READERS=500  fan-out readers on two instances (raw readers, split; writer on the first)
  *   BENCH_PIN=1                pin servers to CPU 0 and clients to CPU 1 (needs taskset, 2+ CPUs)
  *   BENCH_BUILD=1              build the relay first (node sync-server/build.mjs)
  *   BENCH_WRITE_DOC=1          update docs/benchmarks.md (default: on for full runs)
@@ -84,6 +84,7 @@ const cfg = {
 	joinCases: int('BENCH_JOIN_CASES', 4400, 200),
 	joinRuns: int('BENCH_JOIN_RUNS', 3, 1),
 	cluster: flag('BENCH_CLUSTER', true),
+	clusterReaders: list(env.BENCH_CLUSTER_READERS, QUICK ? '5' : '500').map(Number),
 	pin: flag('BENCH_PIN', true) && canPin,
 	build: flag('BENCH_BUILD', true),
 	writeDoc: flag('BENCH_WRITE_DOC', !QUICK),
@@ -273,6 +274,56 @@ async function fanout(results) {
 			results.fanout.push(row);
 		}
 	}
+	await fanoutCluster(results);
+}
+
+/** The same fan-out, raw readers split over two instances of our relay on one PostgreSQL + Redis. */
+async function fanoutCluster(results) {
+	if (!cfg.cluster || !cfg.servers.includes('ours') || cfg.clusterReaders.length === 0) return;
+	const backends = await startBackends().catch((e) => ({ missing: e.message }));
+	if (backends.missing) return say(`fan-out across two instances skipped: ${backends.missing}`);
+	const env = { DATABASE_URL: backends.pg.url, REDIS_URL: backends.redis.url, JWT_SECRET: 'bench-cluster-secret' };
+	try {
+		for (const readers of cfg.clusterReaders) {
+			const runs = [];
+			for (let run = 0; run < cfg.fanoutRuns; run++) {
+				const room = `bench/fanout-cluster-${readers}-${run}-${Date.now().toString(36)}`;
+				const r = await withServers('ours', 2, env, (servers) =>
+					runWorker(
+						'fanout-worker.mjs',
+						{ servers: servers.map(serverArg), room, readers, edits: cfg.edits, intervalMs: cfg.intervalMs, settleMs: cfg.settleMs, clientKind: 'raw', confirm: cfg.confirm, readerConfirm: cfg.readerConfirm, hardTimeoutMs: 240000 },
+						300000
+					)
+				).catch((e) => ({ error: e.message }));
+				if (r.error) {
+					say(`fan-out raw ${readers} readers on ours×2 run ${run + 1}: FAILED ${r.error.split('\n')[0]}`);
+					runs.push({ error: r.error });
+					continue;
+				}
+				const latency = summarize(r.latencies);
+				runs.push({ ...r, latency, latencies: undefined, confirmLatencies: undefined });
+				say(`fan-out raw ${String(readers).padStart(4)} readers ours×2 run ${run + 1}: p50 ${ms(latency.p50)} p99 ${ms(latency.p99)} lost ${r.lost}/${r.expected} server CPU ${r.serverCpuMs.toFixed(0)} ms, other CPU ${r.otherCpuMs.toFixed(0)} ms`);
+			}
+			const ok = runs.filter((r) => !r.error);
+			results.fanoutCluster.push({
+				readers,
+				runs,
+				summary: ok.length
+					? {
+							p50: median(ok.map((r) => r.latency.p50)),
+							p99: median(ok.map((r) => r.latency.p99)),
+							lost: ok.reduce((a, r) => a + r.lost, 0),
+							expected: ok.reduce((a, r) => a + r.expected, 0),
+							serverCpuMs: median(ok.map((r) => r.serverCpuMs)),
+							otherCpuMs: median(ok.map((r) => r.otherCpuMs)),
+							failedRuns: runs.length - ok.length
+						}
+					: { error: runs[0]?.error ?? 'no run' }
+			});
+		}
+	} finally {
+		await backends.stop();
+	}
 }
 
 // ---------- scenario 2: cold sync ----------
@@ -452,6 +503,13 @@ function fanoutTable(results) {
 				`${cell(ref, (s) => ms(s.otherCpuMs))} / ${cell(ours, (s) => ms(s.otherCpuMs))} |`
 		);
 	}
+	if (results.fanoutCluster.length) {
+		lines.push('', 'Our relay, 2 instances on one PostgreSQL + Redis (writer on the first, raw readers split over both; compare with the raw rows above):', '', '| readers | p50 | p99 | lost | server CPU (both) | other CPU |', '|---:|---:|---:|---:|---:|---:|');
+		for (const r of results.fanoutCluster) {
+			const s = r.summary;
+			lines.push(s.error ? `| ${r.readers} | failed | | | | |` : `| ${r.readers} | ${ms(s.p50)} | ${ms(s.p99)} | ${s.lost}/${s.expected} | ${ms(s.serverCpuMs)} | ${ms(s.otherCpuMs)} |`);
+		}
+	}
 	const conf = results.fanout.filter((r) => r.summary.ours?.confirmLatency);
 	if (conf.length) {
 		lines.push('', 'Our relay, writer\'s edit → confirmation (type 100) received:', '', '| readers | client | p50 | p99 | max |', '|---:|---|---:|---:|---:|');
@@ -587,13 +645,12 @@ async function main() {
 		if (!fs.existsSync(OUR_RELAY)) throw new Error(`${path.relative(ROOT, OUR_RELAY)} is missing; build the relay or set BENCH_SERVERS=ref`);
 	}
 	if (cfg.servers.includes('ours')) await makeTemplate();
-	const results = { machine, config: { ...cfg, out: undefined }, fanout: [], cold: [], join: [] };
+	const results = { machine, config: { ...cfg, out: undefined }, fanout: [], fanoutCluster: [], cold: [], join: [] };
 	if (cfg.scenarios.includes('fanout')) await fanout(results);
 	if (cfg.scenarios.includes('cold')) await coldSync(results);
 	if (cfg.scenarios.includes('join')) await joinCrowd(results);
 	if (cfg.scenarios.includes('cases')) results.cases = await casesBench({ logDir }); // bench/cases-bench.mjs
 	if (cfg.scenarios.includes('roster')) results.roster = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'bench/roster-search.mjs'), '--json'], { cwd: ROOT, encoding: 'utf8' })); // search at 5,000 people
-	if (cfg.scenarios.includes('signing')) results.signing = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'bench/signing-bench.mjs'), '--json'], { cwd: ROOT, encoding: 'utf8' })); // event signatures: sign, verify, replay of 10,000 (docs/security.md)
 	results.elapsedSeconds = (Date.now() - t0) / 1000;
 	machine.loadAvgAtEnd = os.loadavg();
 
@@ -613,6 +670,7 @@ async function main() {
 		results.fanout.some((r) => Object.values(r.summary).some((s) => s.error || s.failedRuns)) ||
 		results.cold.some((r) => Object.values(r.servers).some((s) => s.error)) ||
 		results.join.some((r) => r.summary.error || r.summary.failedRuns) ||
+		results.fanoutCluster.some((r) => r.summary.error || r.summary.failedRuns) ||
 		Boolean(results.cases?.model?.error || results.cases?.paint?.error);
 	return failed ? 2 : 0;
 }
