@@ -15,6 +15,7 @@ import {
 	LoginError,
 	Workspace,
 	clearSession,
+	fetchMe,
 	loadSession,
 	login as loginRequest,
 	logoutRemote,
@@ -310,9 +311,24 @@ class SessionState {
 			this.#timer = setTimeout(() => void this.refresh(), 30_000);
 			return;
 		}
+		// Another tab of this browser may have traded the pair already (tabs share the saved
+		// session, not memory): carry on from its newer pair instead of spending a spent one.
+		const stored = loadSession();
+		if (stored && stored.user.id === s.user.id && stored.refreshToken !== s.refreshToken && (stored.expiresAt ?? 0) > (s.expiresAt ?? 0)) {
+			this.#session = { ...s, token: stored.token, refreshToken: stored.refreshToken, expiresAt: stored.expiresAt };
+			this.#ws?.workspace.setToken(stored.token);
+			return this.#refresh();
+		}
+		let current = s;
+		const rotated = (r: Session) => {
+			if (this.#session !== current) return;
+			saveSession(r);
+			this.#session = current = r;
+			this.#ws?.workspace.setToken(r.token);
+		};
 		try {
-			const next = await refreshDocs(s);
-			if (this.#session !== s) return;
+			const next = await this.#renew(s, rotated);
+			if (this.#session !== current) return;
 			saveSession(next);
 			this.#session = next;
 			this.#expired = false;
@@ -334,6 +350,23 @@ class SessionState {
 			if (e.status === 401 || e.status === 403) this.#expired = true;
 			else this.#timer = setTimeout(() => void this.refresh(), 30_000);
 		}
+	}
+
+	/**
+	 * While the access token is good for a while, ask /api/me (claims and documents, nothing
+	 * spent): every page load and every tab does this, and a rotation cut short by a reload
+	 * would leave the device holding a spent refresh token. A token the relay no longer takes
+	 * (role changed, version bumped) falls through to the refresh token.
+	 */
+	async #renew(s: Session, rotated: (r: Session) => void): Promise<Session> {
+		if (s.refreshToken && s.expiresAt && s.expiresAt - Date.now() > EARLY_MS) {
+			try {
+				return { ...s, ...(await fetchMe(s.token)) };
+			} catch (e) {
+				if (!(e instanceof LoginError) || e.status !== 401) throw e;
+			}
+		}
+		return refreshDocs(s, '', rotated);
 	}
 
 	/** The relay revoked this device or account: remove every local copy and sign out. */

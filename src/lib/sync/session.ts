@@ -87,7 +87,12 @@ export async function pair(code: string, password?: string, base = ''): Promise<
 }
 
 export async function fetchMe(token: string, base = ''): Promise<Session> {
-	const res = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+	let res: Response;
+	try {
+		res = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+	} catch {
+		throw new LoginError('无法连接服务器，请检查网络 / Cannot reach the server, check the network', 0);
+	}
 	const body = await json(res);
 	if (!res.ok) throw new LoginError(String(body.error ?? `会话失效 (${res.status}) / Session expired`), res.status);
 	return { token, user: body.user as UserClaims, docs: body.docs as DocRef[], savedAt: Date.now() };
@@ -96,11 +101,21 @@ export async function fetchMe(token: string, base = ''): Promise<Session> {
 /**
  * A fresh token pair and the documents the user may open now (new buildings, changed rights).
  * With a refresh token the old one is spent; a session saved before refresh tokens asks /api/me.
+ * `onRotated` gets the new pair as soon as the relay grants it, before /api/me answers: the
+ * caller saves it at once, so a page closed or reloaded in between does not keep a spent token
+ * (which would sign the person out at the next start).
  */
-export async function refreshDocs(session: Session, base = ''): Promise<Session> {
+export async function refreshDocs(session: Session, base = '', onRotated?: (s: Session) => void): Promise<Session> {
 	if (!session.refreshToken) return { ...session, ...(await fetchMe(session.token, base)) };
 	const body = await postJson('/api/refresh', { refreshToken: session.refreshToken }, base, '会话失效 / Session expired');
-	return granted(body, base);
+	const rotated: Session = {
+		...session,
+		token: String(body.token),
+		refreshToken: String(body.refreshToken),
+		expiresAt: Number(body.expiresAt)
+	};
+	onRotated?.(rotated);
+	return { ...rotated, ...(await fetchMe(rotated.token, base)) };
 }
 
 /** Tell the relay this device signs out (its session is revoked); offline, nothing happens. */
