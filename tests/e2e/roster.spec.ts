@@ -138,3 +138,52 @@ test('the map colours grids by the chosen figure and lists the rolled-up counts'
 	await page.screenshot({ path: 'test-results/roster-map-tablet.png' });
 	await context.close();
 });
+
+test('draw a grid on the map: corners tapped on the canvas, saved, still there after a reload', async ({ browser }) => {
+	test.setTimeout(180_000);
+	const { context, page } = await signedIn(browser, 'staff');
+	await page.goto('/map');
+	await expect(page.getByTestId('map-grid-counts').locator('li').first()).toBeVisible({ timeout: 30_000 });
+	const canvas = page.locator('[data-testid="map-view"] canvas');
+	await expect(canvas).toBeVisible({ timeout: 30_000 });
+	await expect(page.getByTestId('map-view').getByText('地图加载中')).toHaveCount(0, { timeout: 30_000 });
+	await page.getByTestId('new-grid-name').fill('测试网格');
+	await page.getByTestId('draw-grid').click();
+	const box = (await canvas.boundingBox())!;
+	const at = (fx: number, fy: number) => page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+	await at(0.3, 0.3);
+	await at(0.7, 0.32);
+	await expect(page.getByTestId('edit-save')).toBeDisabled(); // two corners enclose nothing
+	await at(0.68, 0.7);
+	await at(0.32, 0.66);
+	await expect(page.getByTestId('edit-count')).toContainText('4');
+	await expect(page.getByTestId('edit-vertex')).toHaveCount(4);
+	await page.screenshot({ path: 'test-results/roster-map-draw.png' });
+	await page.getByTestId('edit-save').click();
+	await expect(page.getByTestId('edit-saved')).toContainText('测试网格');
+	const counts = page.getByTestId('map-grid-counts');
+	await expect(counts).toContainText('测试网格');
+	await page.reload();
+	await expect(page.getByTestId('map-grid-counts')).toContainText('测试网格', { timeout: 30_000 });
+	await context.close();
+});
+
+test('care flags: the office sees them, the building head never does; the grid page lists party organisations and places', async ({ browser }) => {
+	test.setTimeout(240_000);
+	const staff = await signedIn(browser, 'staff', PHONE);
+	await staff.page.goto('/people');
+	await expect(staff.page.getByTestId('person-row').first()).toBeVisible({ timeout: 30_000 });
+	await expect.poll(() => staff.page.getByTestId('care-flag').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+	await staff.page.goto('/grids/hehe-g01');
+	await expect(staff.page.getByTestId('grid-party')).toContainText('党支部', { timeout: 30_000 });
+	await expect(staff.page.getByTestId('grid-places')).toContainText('公共设施');
+	await expect(staff.page.getByTestId('figure-partyOrgs')).toHaveText('3');
+	await staff.page.screenshot({ path: 'test-results/roster-grid-phone.png', fullPage: true });
+	await staff.context.close();
+
+	const bh = await signedIn(browser, 'buildinghead', PHONE);
+	await bh.page.goto('/people');
+	await expect(bh.page.getByTestId('person-row').first()).toBeVisible({ timeout: 30_000 });
+	await expect(bh.page.getByTestId('care-flag')).toHaveCount(0);
+	await bh.context.close();
+});

@@ -9,6 +9,8 @@ import {
 	readPlace,
 	readServicePerson,
 	setText,
+	TEXT_FIELDS,
+	toYMap,
 	type Building,
 	type CommunityInfo,
 	type Grid,
@@ -147,5 +149,13 @@ export function setGridPolygon(doc: Y.Doc, id: string, ring: Ring): boolean {
 	const m = record(doc, 'grid', id);
 	if (!m) return false;
 	doc.transact(() => m.set('polygon', ring));
+	return true;
+}
+
+/** A new grid drawn on the map (office, grid workers); its id derives from the community's grid count and a time stamp. */
+export function addGrid(doc: Y.Doc, grid: Grid): boolean {
+	const grids = publicDoc.grids(doc);
+	if (grids.has(grid.id) || !grid.name.trim() || grid.polygon.length < 4) return false;
+	doc.transact(() => grids.set(grid.id, toYMap({ ...grid, name: grid.name.trim() }, TEXT_FIELDS.grid)));
 	return true;
 }
