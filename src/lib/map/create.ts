@@ -14,6 +14,11 @@ export interface CreateMapOptions {
 	locale: 'zh-CN' | 'en' | string;
 	/** WebGL is unavailable: show a plain fallback instead */
 	onNoWebGL?: () => void;
+	/** around the bounds, px (24) */
+	padding?: number;
+	/** where to look when there are no bounds (沈阳 at zoom 13) */
+	center?: ML.LngLatLike;
+	zoom?: number;
 }
 
 export async function createMap(container: HTMLElement, o: CreateMapOptions): Promise<{ ml: typeof ML; map: ML.Map }> {
@@ -22,9 +27,9 @@ export async function createMap(container: HTMLElement, o: CreateMapOptions): Pr
 		container,
 		style: o.style,
 		bounds: o.bounds,
-		fitBoundsOptions: { padding: 24 },
-		center: o.bounds ? undefined : [123.43, 41.8],
-		zoom: o.bounds ? undefined : 13,
+		fitBoundsOptions: { padding: o.padding ?? 24 },
+		center: o.bounds ? undefined : (o.center ?? [123.43, 41.8]),
+		zoom: o.bounds ? undefined : (o.zoom ?? 13),
 		maxZoom: 19,
 		attributionControl: false,
 		cooperativeGestures: true,
