@@ -23,7 +23,9 @@ CREATE TABLE IF NOT EXISTS device_sessions (
 	expires_at   INTEGER NOT NULL,
 	created_at   INTEGER NOT NULL,
 	last_seen    INTEGER NOT NULL,
-	revoked_at   INTEGER
+	revoked_at   INTEGER,
+	prev_hash    TEXT,
+	rotated_at   INTEGER
 );
 CREATE INDEX IF NOT EXISTS device_sessions_user ON device_sessions (user_id);
 CREATE TABLE IF NOT EXISTS pairing_codes (
@@ -103,6 +105,9 @@ type SessionRow = {
 	created_at: number;
 	last_seen: number;
 	revoked_at: number | null;
+	/** the refresh token traded last, accepted once within the grace (see rotate) */
+	prev_hash: string | null;
+	rotated_at: number | null;
 };
 
 const toSession = (r: SessionRow): DeviceSession => ({
@@ -128,6 +133,9 @@ export class AccountsStore {
 		this.#db.pragma('synchronous = FULL');
 		this.#db.pragma('busy_timeout = 5000');
 		this.#db.exec(SCHEMA);
+		// Files made before the grace columns existed.
+		const cols = new Set(this.#db.prepare<[], { name: string }>('PRAGMA table_info(device_sessions)').all().map((c) => c.name));
+		if (!cols.has('prev_hash')) this.#db.exec('ALTER TABLE device_sessions ADD COLUMN prev_hash TEXT; ALTER TABLE device_sessions ADD COLUMN rotated_at INTEGER;');
 		const db = this.#db;
 		this.#q = {
 			state: db.prepare<[string], { token_version: number; disabled: number }>(
@@ -142,7 +150,10 @@ export class AccountsStore {
 			putSession: db.prepare(
 				'INSERT INTO device_sessions (sid, user_id, device, refresh_hash, expires_at, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)'
 			),
-			rotate: db.prepare('UPDATE device_sessions SET refresh_hash = ?, expires_at = ?, last_seen = ? WHERE sid = ? AND refresh_hash = ?'),
+			// prev_hash takes the old refresh_hash: SQLite reads every right-hand side from the old row.
+			rotate: db.prepare(
+				'UPDATE device_sessions SET refresh_hash = ?, prev_hash = refresh_hash, rotated_at = ?, expires_at = ?, last_seen = ? WHERE sid = ? AND refresh_hash = ?'
+			),
 			revokeSession: db.prepare('UPDATE device_sessions SET revoked_at = ? WHERE sid = ? AND revoked_at IS NULL'),
 			revokeAll: db.prepare('UPDATE device_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL'),
 			dropCodes: db.prepare('DELETE FROM pairing_codes WHERE user_id = ? AND used_at IS NULL'),
@@ -208,16 +219,22 @@ export class AccountsStore {
 	}
 
 	/** Trade a refresh token for the next one (rotation); undefined if it is unknown, used, expired or revoked. */
-	rotate(refreshToken: string, ttlMs: number): { session: DeviceSession; refreshToken: string } | undefined {
+	rotate(refreshToken: string, ttlMs: number, graceMs = 0): { session: DeviceSession; refreshToken: string } | undefined {
 		const dot = refreshToken.indexOf('.');
 		if (dot < 1) return undefined;
 		const sid = refreshToken.slice(0, dot);
 		const secret = refreshToken.slice(dot + 1);
 		const row = this.#q.session.get(sid);
 		const now = Date.now();
-		if (!row || row.revoked_at !== null || row.expires_at <= now || row.refresh_hash !== sha256(secret)) return undefined;
+		if (!row || row.revoked_at !== null || row.expires_at <= now) return undefined;
+		const h = sha256(secret);
+		// The token traded last is taken once more for a short while: the device may never have
+		// received the answer (network cut, page closed). Trading it moves prev_hash on, so the
+		// same spent token never works twice, and never after the grace.
+		const lost = row.prev_hash === h && row.rotated_at !== null && now - row.rotated_at < graceMs;
+		if (row.refresh_hash !== h && !lost) return undefined;
 		const next = randomBytes(32).toString('base64url');
-		const changed = this.#q.rotate.run(sha256(next), now + ttlMs, now, sid, row.refresh_hash).changes;
+		const changed = this.#q.rotate.run(sha256(next), now, now + ttlMs, now, sid, row.refresh_hash).changes;
 		if (changed !== 1) return undefined;
 		return { session: toSession({ ...row, last_seen: now, expires_at: now + ttlMs }), refreshToken: `${sid}.${next}` };
 	}

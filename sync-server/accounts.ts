@@ -33,6 +33,8 @@ import type { Storage } from './storage';
 export interface AccountsConfig {
 	/** refresh tokens (device sessions) live this long without use */
 	refreshTtlSeconds: number;
+	/** the refresh token just traded works once more this long (an answer lost on the way) */
+	refreshGraceSeconds: number;
 	/** a pairing code works this long */
 	pairingTtlSeconds: number;
 	/** failed sign-ins (password or pairing code) per IP address per 10 minutes */
@@ -202,7 +204,7 @@ export function createAccounts(deps: AccountsDeps) {
 		if (!str(b.refreshToken, 300)) return json(res, 400, { error: BAD_REQUEST });
 		const wait = ipFailures.retryAfter(ip(req));
 		if (wait) return tooMany(res, wait);
-		const next = store.rotate(b.refreshToken, refreshMs);
+		const next = store.rotate(b.refreshToken, refreshMs, config.refreshGraceSeconds * 1000);
 		const account = next && store.byId(next.session.userId);
 		if (!next || !account || store.isDisabled(account.claims.id)) {
 			// A revoked device learns it, and removes its local copies (docs/security.md).

@@ -10,6 +10,8 @@ export interface Config {
 	tokenTtlSeconds: number;
 	/** device sessions (refresh tokens) end after this long unused (docs/security.md) */
 	refreshTtlSeconds: number;
+	/** a refresh token just traded still works this long, once (its answer may have been lost) */
+	refreshGraceSeconds: number;
 	/** a pairing code from the office works this long */
 	pairingTtlSeconds: number;
 	/** failed sign-ins per IP address per 10 minutes, and per account per 15 minutes, before 429 */
@@ -96,6 +98,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
 		jwtSecret: env.JWT_SECRET || undefined,
 		tokenTtlSeconds: int(env, 'TOKEN_TTL_SECONDS', 15 * 60, 1),
 		refreshTtlSeconds: int(env, 'REFRESH_TTL_SECONDS', 30 * 24 * 3600, 60),
+		refreshGraceSeconds: int(env, 'REFRESH_GRACE_SECONDS', 30, 0),
 		pairingTtlSeconds: int(env, 'PAIRING_TTL_SECONDS', 7 * 24 * 3600, 60),
 		loginIpFailures: int(env, 'LOGIN_IP_FAILURES', 30, 1),
 		loginAccountFailures: int(env, 'LOGIN_ACCOUNT_FAILURES', 8, 1),

@@ -66,7 +66,7 @@ const mux = async (token: string, doc: string) => {
 };
 
 describe('sign-in gives a short access token and a refresh token', () => {
-	it('refresh rotates: the new pair works, the spent refresh token does not', async () => {
+	it('refresh rotates: the new pair works, the spent refresh token once within the grace, then never', async () => {
 		const sec = await demoUser('secretary');
 		const g = (await login(relay, sec.username)) as Granted;
 		expect(g.refreshToken).toMatch(/\./);
@@ -75,11 +75,30 @@ describe('sign-in gives a short access token and a refresh token', () => {
 		expect(r1.status).toBe(200);
 		expect(r1.body.user).toEqual(sec.claims);
 		expect((await api('GET', '/api/me', r1.body.token as string)).status).toBe(200);
+		// The spent token works once more within the grace (its answer may have been lost), then never.
+		const again = await api('POST', '/api/refresh', undefined, { refreshToken: g.refreshToken });
+		expect(again.status).toBe(200);
+		expect(again.body.refreshToken).not.toBe(r1.body.refreshToken);
 		expect((await api('POST', '/api/refresh', undefined, { refreshToken: g.refreshToken })).status).toBe(401);
+		expect((await api('POST', '/api/refresh', undefined, { refreshToken: again.body.refreshToken })).status).toBe(200);
 		const unknown = await api('POST', '/api/refresh', undefined, { refreshToken: 'x.y' });
 		expect(unknown.status).toBe(401);
 		expect(unknown.body.revoked).toBeUndefined();
 		expect((await api('POST', '/api/refresh', undefined, {})).status).toBe(400);
+	});
+
+	it('without a grace (REFRESH_GRACE_SECONDS=0) a spent refresh token never works again', async () => {
+		const strict = await RelayProcess.start({ env: { REFRESH_GRACE_SECONDS: '0' } });
+		try {
+			const sec = await demoUser('secretary');
+			const g = (await login(strict, sec.username)) as Granted;
+			const post = (refreshToken: string) =>
+				fetch(`${strict.url}/api/refresh`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refreshToken }) });
+			expect((await post(g.refreshToken)).status).toBe(200);
+			expect((await post(g.refreshToken)).status).toBe(401);
+		} finally {
+			await strict.dispose();
+		}
 	});
 
 	it('sign-out revokes the device: its token and refresh token stop working', async () => {
