@@ -17,7 +17,7 @@ import * as Y from 'yjs';
 import type { Role, UserClaims } from '../../src/lib/model/catalogue';
 import { canonicalJson, eventProblem, eventsOf, signedText, type DomainEvent, type EventSigner } from '../../src/lib/model/events';
 import type { DeviceKey, KeyRing } from '../../src/lib/crypto/keyring';
-import type { PublicJwk } from '../../src/lib/crypto/signing';
+import { isPublicJwk, type PublicJwk } from '../../src/lib/crypto/signing';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS device_keys (
@@ -48,11 +48,7 @@ export const keyIdOf = (jwk: PublicJwk) => b64u(createHash('sha256').update(`${j
 /** The same hash as `legacyHash` in src/lib/crypto/signing.ts, synchronously. */
 export const legacyHashOf = (e: DomainEvent) => b64u(createHash('sha256').update(canonicalJson(e)).digest().subarray(0, 16));
 
-export function isPublicJwk(j: unknown): j is PublicJwk {
-	const k = j as Record<string, unknown>;
-	const coord = (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9_-]{43}$/.test(v);
-	return typeof j === 'object' && j !== null && k.kty === 'EC' && k.crv === 'P-256' && coord(k.x) && coord(k.y) && k.d === undefined;
-}
+export { isPublicJwk };
 
 interface KeyRow {
 	kid: string;

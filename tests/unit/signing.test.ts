@@ -234,6 +234,43 @@ describe('replay with the verdict', () => {
 	});
 });
 
+describe('verdicts kept across reloads', () => {
+	it('a reload takes the kept verdicts below the kept state vector; new events and forged ones are checked; a revocation drops them', async () => {
+		const store = new Map<string, unknown>();
+		const cache = { load: (n: string) => store.get(n) as never, save: (n: string, j: unknown) => void store.set(n, JSON.parse(JSON.stringify(j))) };
+		const events = [];
+		for (let i = 0; i < 20; i++) events.push(await signed(secretary, ev('u-secretary', 'secretary', i, `k${i % 4}`)));
+		const fake = await signed(resident, ev('u-secretary', 'secretary', 30, 'k1'));
+		const first = new Y.Doc();
+		eventsOf(first).push([...events, fake]);
+		const v1 = new Verifier({ ring, cache, nameOf: () => 'cases' });
+		v1.watch(first, () => {});
+		await v1.settled();
+		expect(v1.verified).toBe(20); // the forged one fails the rule before any check
+		expect(store.get('cases')).toMatchObject({ forged: [fake.id] });
+		// "reload": the same stored update into a fresh document (the same Yjs item ids)
+		const second = new Y.Doc();
+		Y.applyUpdate(second, Y.encodeStateAsUpdate(first));
+		const late = await signed(resident, ev('u-resident', 'resident', 40, 'k2'));
+		eventsOf(second).push([late]);
+		const v2 = new Verifier({ ring, cache, nameOf: () => 'cases' });
+		const w2 = v2.watch(second, () => {});
+		await v2.settled();
+		expect(v2.kept).toBe(20);
+		expect(v2.verified).toBe(1); // only the new one (the forged one is judged again, by the rule)
+		expect(eventsOf(second).toArray().map(w2.verdict)).toEqual([...events.map(() => 'ok'), 'forged', 'ok']);
+		// a ring with a new revocation: every event is checked again
+		const revoked: KeyRing = { ...ring, keys: ring.keys.map((k) => (k.kid === secretary.kid ? { ...k, until: T0 + 10 } : k)) };
+		const third = new Y.Doc();
+		Y.applyUpdate(third, Y.encodeStateAsUpdate(second));
+		const v3 = new Verifier({ ring: revoked, cache, nameOf: () => 'cases' });
+		const w3 = v3.watch(third, () => {});
+		await v3.settled();
+		expect(v3.kept).toBe(0);
+		expect(eventsOf(third).toArray().map(w3.verdict).filter((v) => v === 'forged').length).toBe(10 + 1);
+	});
+});
+
 describe('the append path', () => {
 	it('signs with the device key, in call order; events of others are left as they come', async () => {
 		const signer = new DeviceSigner('u-secretary', secretary.kid, secretary.key.privateKey);

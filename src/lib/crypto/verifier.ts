@@ -17,6 +17,24 @@ import { importPublic, legacyHash, verifySignature, type PublicJwk } from './sig
 interface Watch {
 	events: Set<DomainEvent>;
 	onChange: (ids: Set<string>) => void;
+	doc: Y.Doc;
+	name?: string;
+}
+
+/**
+ * Verdicts kept across reloads, per document: every event stored below `sv` (Yjs state vector,
+ * client → clock) was judged, and all but `forged` were ok. Sound because Yjs never changes the
+ * content under an item id the document already holds. Dropped when revocations change (`ends`).
+ */
+export interface Judged {
+	sv: Record<string, number>;
+	forged: string[];
+	ends: string;
+}
+
+export interface VerdictCache {
+	load(name: string): Judged | undefined;
+	save(name: string, judged: Judged): void;
 }
 
 export interface VerifierOptions {
@@ -27,6 +45,33 @@ export interface VerifierOptions {
 	own?: { signedHere(e: DomainEvent): boolean };
 	/** events checked per batch before listeners hear of it */
 	batch?: number;
+	/** verdicts kept across reloads, and the name a document is kept under */
+	cache?: VerdictCache;
+	nameOf?: (doc: Y.Doc) => string | undefined;
+}
+
+/** What, in a ring, can turn an ok verdict into a forged one: the keys' ends. */
+function ringEnds(ring: KeyRing | undefined): string {
+	if (!ring) return '';
+	return ring.keys
+		.filter((k) => k.until !== undefined)
+		.map((k) => `${k.kid}:${k.userId}:${k.role}:${k.until}`)
+		.sort()
+		.join(',');
+}
+
+function ringShape(ring: KeyRing): string {
+	return `${ring.relay.kid}|${ring.legacy.length}|${ring.keys.map((k) => `${k.kid}:${k.userId}:${k.role}:${k.until ?? ''}`).sort().join(',')}`;
+}
+
+/** Each event of the array with its Yjs item id (client, clock). */
+function* itemsOf(arr: Y.Array<DomainEvent>): Generator<[unknown, number, number]> {
+	type Item = { id: { client: number; clock: number }; deleted: boolean; right: Item | null; content: { getContent(): unknown[] } };
+	for (let item = (arr as unknown as { _start: Item | null })._start; item; item = item.right) {
+		if (item.deleted) continue;
+		const values = item.content.getContent();
+		for (let i = 0; i < values.length; i++) yield [values[i], item.id.client, item.id.clock + i];
+	}
 }
 
 const RING_RETRY_MS = 15_000;
@@ -46,9 +91,10 @@ export class Verifier implements Integrity {
 	readonly #watches = new Set<Watch>();
 	#queue: Array<[DomainEvent, Watch]> = [];
 	#draining: Promise<void> | undefined;
-	/** statistics: signatures checked, events judged */
+	/** statistics: signatures checked, events judged, verdicts taken from the cache */
 	verified = 0;
 	judged = 0;
+	kept = 0;
 
 	constructor(opts: VerifierOptions = {}) {
 		this.#opts = opts;
@@ -61,9 +107,13 @@ export class Verifier implements Integrity {
 
 	/** A new key ring (sign-in, refresh, an unknown key): every followed event is judged again. */
 	setRing(ring: KeyRing, askedAt = ++this.#tick): void {
+		const same = this.#ix && ringShape(this.#ix.ring) === ringShape(ring);
 		this.#ix = indexRing(ring);
 		this.#ringFrom = askedAt;
-		for (const w of this.#watches) for (const e of w.events) this.#queue.push([e, w]);
+		if (same) {
+			// nothing that decides a verdict changed: only what waited for a ring is judged again
+			for (const w of this.#watches) for (const e of w.events) if (this.verdict(e) !== 'ok') this.#queue.push([e, w]);
+		} else for (const w of this.#watches) for (const e of w.events) this.#queue.push([e, w]);
 		this.#drain();
 	}
 
@@ -75,7 +125,7 @@ export class Verifier implements Integrity {
 	};
 
 	watch(doc: Y.Doc, onChange: (ids: Set<string>) => void): IntegrityWatch {
-		const w: Watch = { events: new Set(), onChange };
+		const w: Watch = { events: new Set(), onChange, doc, name: this.#opts.nameOf?.(doc) };
 		this.#watches.add(w);
 		const arr = eventsOf(doc);
 		const take = (xs: unknown[]) => {
@@ -87,7 +137,24 @@ export class Verifier implements Integrity {
 			}
 			this.#drain();
 		};
-		take(arr.toArray());
+		// Verdicts kept from an earlier load: what lies below the kept state vector needs no check.
+		const kept = w.name && this.#ix ? this.#opts.cache?.load(w.name) : undefined;
+		if (kept && kept.ends === ringEnds(this.#ix?.ring)) {
+			const forged = new Set(kept.forged);
+			const rest: unknown[] = [];
+			for (const [x, client, clock] of itemsOf(arr)) {
+				if (clock >= (kept.sv[client] ?? 0) || eventProblem(x) !== undefined || forged.has((x as DomainEvent).id)) {
+					rest.push(x);
+					continue;
+				}
+				const e = x as DomainEvent;
+				w.events.add(e);
+				this.#verdict.set(e, 'ok');
+				this.#sigOk.set(e, true);
+				this.kept++;
+			}
+			take(rest);
+		} else take(arr.toArray());
 		const observer = (ev: Y.YArrayEvent<DomainEvent>) => {
 			const inserted: unknown[] = [];
 			for (const d of ev.changes.delta) if (Array.isArray(d.insert)) inserted.push(...d.insert);
@@ -105,6 +172,21 @@ export class Verifier implements Integrity {
 				}
 			}
 		};
+	}
+
+	/** Keep the verdicts of a document whose every event is judged (none pending). */
+	#keep(w: Watch): void {
+		const cache = this.#opts.cache;
+		if (!cache || !w.name || !this.#watches.has(w)) return;
+		const forged: string[] = [];
+		for (const e of w.events) {
+			const v = this.verdict(e);
+			if (v === 'pending') return;
+			if (v === 'forged') forged.push(e.id);
+		}
+		const sv: Record<string, number> = {};
+		for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(w.doc))) sv[client] = clock;
+		cache.save(w.name, { sv, forged, ends: ringEnds(this.#ix?.ring) });
 	}
 
 	/** Resolves when every event queued so far has its verdict. */
@@ -131,6 +213,7 @@ export class Verifier implements Integrity {
 					ids.add(e.id);
 				});
 				for (const [w, ids] of changed) if (this.#watches.has(w)) w.onChange(ids);
+				if (!this.#queue.length) for (const w of new Set(batch.map(([, w]) => w))) this.#keep(w);
 			}
 		})().finally(() => {
 			this.#draining = undefined;
