@@ -4,7 +4,7 @@ import * as Y from 'yjs';
 import { docName } from '../../src/lib/model/catalogue';
 import { buildDemo, generateDemo } from '../../src/lib/model/demo';
 import { isMobile } from '../../src/lib/model/idcard';
-import { CARDS_PER_PAGE, contactPath, pages, serviceCards } from '../../src/lib/model/roster/cards';
+import { CARDS_PER_PAGE, contactPath, pages, serviceCards, setCardPhoto } from '../../src/lib/model/roster/cards';
 import { readTerritory } from '../../src/lib/state/territory';
 
 const data = generateDemo();
@@ -53,5 +53,20 @@ describe('service cards', () => {
 		expect(ps.length).toBe(Math.ceil(cards.length / 8));
 		expect(ps.slice(0, -1).every((p) => p.length === 8)).toBe(true);
 		expect(ps.flat()).toEqual(cards);
+	});
+
+	it('a card photo is a reference only (hash, type, size); anything else is refused; it can be taken off', () => {
+		const d = new Y.Doc();
+		Y.applyUpdate(d, Y.encodeStateAsUpdate(pub));
+		const id = people[0].id;
+		const hash = 'a'.repeat(64);
+		expect(setCardPhoto(d, id, { hash, type: 'image/jpeg', size: 1234 })).toBe(true);
+		expect(readTerritory(d).servicePeople!.find((p) => p.id === id)!.photo).toEqual({ hash, type: 'image/jpeg', size: 1234 });
+		for (const bad of [{ hash: 'xyz', type: 'image/jpeg', size: 1 }, { hash, type: 'text/html', size: 1 }]) expect(setCardPhoto(d, id, bad)).toBe(false);
+		expect(setCardPhoto(d, 'nobody', { hash, type: 'image/png', size: 1 })).toBe(false);
+		expect(readTerritory(d).servicePeople!.find((p) => p.id === id)!.photo?.hash).toBe(hash);
+		expect(setCardPhoto(d, id, null)).toBe(true);
+		expect(readTerritory(d).servicePeople!.find((p) => p.id === id)!.photo).toBeNull();
+		expect(people.every((p) => p.photo === null)).toBe(true); // the demo seeds no photos
 	});
 });

@@ -232,6 +232,22 @@ export interface ServicePerson {
 	unit: number;
 	/** the area in words, e.g. "文华苑1–3号楼" */
 	area: string;
+	/** the photo on their service card (attachments API: bytes by SHA-256), or null */
+	photo: CardPhoto | null;
+}
+
+export interface CardPhoto {
+	hash: string;
+	type: string;
+	size: number;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+export function readCardPhoto(v: unknown): CardPhoto | null {
+	if (!v || typeof v !== 'object') return null;
+	const p = v as Record<string, unknown>;
+	if (typeof p.hash !== 'string' || !HEX64.test(p.hash) || !['image/jpeg', 'image/png', 'image/webp'].includes(String(p.type))) return null;
+	return { hash: p.hash, type: String(p.type), size: typeof p.size === 'number' ? p.size : 0 };
 }
 
 export function readServicePerson(m: Y.Map<unknown>): ServicePerson {
@@ -244,7 +260,8 @@ export function readServicePerson(m: Y.Map<unknown>): ServicePerson {
 		gridId: str(m.get('gridId')),
 		buildingIds: (m.get('buildingIds') as string[]) ?? [],
 		unit: num(m.get('unit'), 0),
-		area: str(m.get('area'))
+		area: str(m.get('area')),
+		photo: readCardPhoto(m.get('photo'))
 	};
 }
 

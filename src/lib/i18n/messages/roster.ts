@@ -163,7 +163,10 @@ export const zh = {
 	'roster.mapEdit.pickBuilding': '选择楼栋',
 	'roster.mapEdit.moveHint': '拖动地图上的红色标记到楼栋的实际位置，松手即保存。',
 	'roster.mapEdit.saved': '已保存“{name}”的边界',
-	'roster.mapEdit.vertexHint': '拖动移动，双击删除'
+	'roster.mapEdit.vertexHint': '拖动移动，双击删除',
+	'roster.cards.photoAdd': '添加照片',
+	'roster.cards.photoChange': '更换照片',
+	'roster.cards.photoSaving': '正在保存照片…'
 } as const;
 
 export const en: Record<keyof typeof zh, string> = {
@@ -330,5 +333,8 @@ export const en: Record<keyof typeof zh, string> = {
 	'roster.mapEdit.pickBuilding': 'Choose a building',
 	'roster.mapEdit.moveHint': 'Drag the red pin to where the building stands; it saves when you let go.',
 	'roster.mapEdit.saved': 'Outline of “{name}” saved',
-	'roster.mapEdit.vertexHint': 'Drag to move, double-tap to remove'
+	'roster.mapEdit.vertexHint': 'Drag to move, double-tap to remove',
+	'roster.cards.photoAdd': 'Add photo',
+	'roster.cards.photoChange': 'Change photo',
+	'roster.cards.photoSaving': 'Saving photo…'
 };

@@ -2,7 +2,8 @@
  * Service cards (服务联系卡): one per grid worker and building head, with name, phone, area and
  * a QR code that opens the contact and report page of their grid. Pure data; the page draws it.
  */
-import type { Building, Grid, ServicePerson, ServiceRole } from '../schema';
+import * as Y from 'yjs';
+import { publicDoc, readCardPhoto, type Building, type CardPhoto, type Grid, type ServicePerson, type ServiceRole } from '../schema';
 
 export interface ServiceCard {
 	person: ServicePerson;
@@ -51,4 +52,17 @@ export function pages<T>(cards: T[], perPage = CARDS_PER_PAGE): T[][] {
 	const out: T[][] = [];
 	for (let i = 0; i < cards.length; i += perPage) out.push(cards.slice(i, i + perPage));
 	return out;
+}
+
+/**
+ * Put a photo on a service card (or take it off with null): the reference only, the bytes go
+ * through the attachments API. Refuses what is not a photo reference. One transaction.
+ */
+export function setCardPhoto(doc: Y.Doc, personId: string, photo: CardPhoto | null): boolean {
+	const m = publicDoc.servicePeople(doc).get(personId);
+	if (!(m instanceof Y.Map)) return false;
+	const ref = photo === null ? null : readCardPhoto(photo);
+	if (photo !== null && !ref) return false;
+	doc.transact(() => (ref ? m.set('photo', { hash: ref.hash, type: ref.type, size: ref.size }) : m.delete('photo')));
+	return true;
 }

@@ -36,7 +36,8 @@ export function demoServicePeople(
 			gridId: g.id,
 			buildingIds: bs.map((b) => b.id),
 			unit: 0,
-			area: bs.length ? `${bs[0].name}${bs.length > 1 ? ` 等 ${bs.length} 栋楼` : ''}` : g.name
+			area: bs.length ? `${bs[0].name}${bs.length > 1 ? ` 等 ${bs.length} 栋楼` : ''}` : g.name,
+			photo: null
 		});
 	}
 	const hhByBuilding = new Map<string, Set<string>>();
@@ -54,7 +55,8 @@ export function demoServicePeople(
 			gridId: b.gridId,
 			buildingIds: [b.id],
 			unit: 0,
-			area: b.name
+			area: b.name,
+			photo: null
 		});
 	}
 	return out;

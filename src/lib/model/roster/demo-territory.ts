@@ -88,9 +88,9 @@ export function demoTerritory(cm: { grids: Grid[]; buildings: Building[] }, r: R
 		add('facility', FACILITIES, r.int(1, 3));
 		// a unit head (单元长) for the first unit of two buildings, and a volunteer per grid
 		for (const b of bs.slice(0, 2)) {
-			servicePeople.push({ id: `sp-${b.id}-uh1`, name: name(), phone: phone(), role: 'unitHead', gridId: g.id, buildingIds: [b.id], unit: 1, area: `${b.name}1单元` });
+			servicePeople.push({ id: `sp-${b.id}-uh1`, name: name(), phone: phone(), role: 'unitHead', gridId: g.id, buildingIds: [b.id], unit: 1, area: `${b.name}1单元`, photo: null });
 		}
-		servicePeople.push({ id: `sp-${g.id}-vol`, name: name(), phone: phone(), role: 'volunteer', gridId: g.id, buildingIds: [], unit: 0, area: g.name });
+		servicePeople.push({ id: `sp-${g.id}-vol`, name: name(), phone: phone(), role: 'volunteer', gridId: g.id, buildingIds: [], unit: 0, area: g.name, photo: null });
 	}
 	return { partyOrgs, places, servicePeople };
 }
