@@ -9,7 +9,7 @@
  */
 import * as Y from 'yjs';
 import { docName, parseDocName, type UserClaims } from '$lib/model/catalogue';
-import { eventProblem, eventsOf, randomEventId, type DomainEvent } from '$lib/model/events';
+import { appendEvent, eventProblem, eventsOf, randomEventId, type DomainEvent } from '$lib/model/events';
 import {
 	foldVolunteer,
 	freeSeats,
@@ -173,7 +173,7 @@ export class Volunteer {
 		const b = this.board;
 		if (!b || !this.office) throw new Error('只有社区工作人员可以这样做 / Office only');
 		const e = this.#event(type, subject, data);
-		b.doc.transact(() => eventsOf(b.doc).push([e]));
+		appendEvent(b.doc, e); // signed by the device key (docs/security.md)
 		return e;
 	}
 

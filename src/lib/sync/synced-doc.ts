@@ -9,8 +9,10 @@
 import * as Y from 'yjs';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import type { DocRef } from '$lib/model/catalogue';
+import { whenSigned } from '$lib/model/events';
 import { ConfirmTracker, type PendingChange } from './confirm';
 import { DocChannel, type MuxSocket } from './mux';
+import { nameDoc } from './integrity';
 
 export type SyncState = 'offline' | 'connecting' | 'syncing' | 'synced' | 'denied';
 
@@ -42,6 +44,7 @@ export class SyncedDoc {
 		readonly mux: MuxSocket
 	) {
 		const local = localName(userId, ref.name);
+		nameDoc(this.doc, local);
 		this.#idb = new IndexeddbPersistence(local, this.doc);
 		this.whenLoaded = this.#idb.whenSynced.then(async () => {
 			// Restore what the relay had confirmed before the last reload.
@@ -142,6 +145,7 @@ export class SyncedDoc {
 	/** Resolves when every local write so far is committed to IndexedDB. */
 	async whenSaved(): Promise<void> {
 		await this.whenLoaded;
+		await whenSigned(); // events still being signed are appended first
 		const db = this.#idb.db;
 		if (!db) return;
 		// IndexedDB runs read-write transactions on one store in order: when this one

@@ -4,6 +4,7 @@
 import type { DocRef } from '$lib/model/catalogue';
 import type { Session } from './session';
 import { MuxSocket } from './mux';
+import { DeviceIntegrity, forgetDeviceKey } from './integrity';
 import { SyncedDoc, localName, type DocStatus, type SyncState } from './synced-doc';
 
 export interface WorkspaceStatus {
@@ -31,12 +32,15 @@ export class Workspace {
 	#onOnline = () => this.mux.kick();
 	#onOffline = () => this.mux.drop();
 	#scheduled = false;
+	/** event signatures: this person's device key and the checks of every followed log (browser only) */
+	readonly integrity: DeviceIntegrity | undefined;
 
 	constructor(
 		readonly session: Session,
 		opts: { relayUrl?: string } = {}
 	) {
 		this.relayUrl = opts.relayUrl ?? defaultRelayUrl();
+		if (typeof indexedDB !== 'undefined' && typeof window !== 'undefined') this.integrity = new DeviceIntegrity(session);
 		this.mux = new MuxSocket({ url: this.relayUrl, token: session.token });
 		this.#unsubs.push(this.mux.onChange(() => this.docs.forEach((d) => d.notify())));
 		for (const ref of session.docs) this.ensure(ref);
@@ -65,6 +69,7 @@ export class Workspace {
 	setToken(token: string): void {
 		this.mux.token = token;
 		if (this.mux.denied) this.mux.connect();
+		void this.integrity?.renew(token);
 	}
 
 	/** The relay no longer lets this person read `name`: close it and remove its local copy. */
@@ -124,6 +129,7 @@ export class Workspace {
 		this.#unsubs.forEach((u) => u());
 		this.#listeners.clear();
 		await Promise.all([...this.docs.values()].map((d) => d.destroy()));
+		this.integrity?.stop();
 		this.docs.clear();
 		this.mux.disconnect();
 	}
@@ -134,6 +140,8 @@ export class Workspace {
 		await Promise.all([...this.docs.values()].map((d) => d.clearLocal()));
 		this.docs.clear();
 		this.mux.disconnect();
+		this.integrity?.stop();
+		if (this.integrity) await forgetDeviceKey(this.session.user.id);
 	}
 }
 
