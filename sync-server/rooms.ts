@@ -364,9 +364,11 @@ export class Room {
 	 * way) is confirmed with the present state, all durable now.
 	 */
 	confirmAll(nothingQueued: boolean): void {
-		const sealed = this.#sealed;
+		// a commit retried after a failure may hold several sealed batches of one peer: the last says it all
+		const last = new Map<Peer, { stateVector: Uint8Array; acked: number }>();
+		for (const { peer, ...at } of this.#sealed) last.set(peer, at);
 		this.#sealed = [];
-		for (const { peer, stateVector, acked } of sealed) {
+		for (const [peer, { stateVector, acked }] of last) {
 			if (this.peers.has(peer) && peer.confirm) peer.send(encodeConfirmed(stateVector, acked));
 		}
 		if (!nothingQueued) return;

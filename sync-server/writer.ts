@@ -28,7 +28,9 @@ export class Writer {
 	/** the batch an asynchronous commit is writing, and that commit */
 	#inflight: Map<string, Uint8Array[]> | undefined;
 	#committing: Promise<boolean> | undefined;
-	#scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
+	/** the next commit: at setImmediate (group commit), or after RETRY_MS (a failed one) */
+	#scheduled: NodeJS.Immediate | undefined;
+	#retry: NodeJS.Timeout | undefined;
 	#failing = false;
 	/** commits so far, and updates they held (for /healthz and tests) */
 	commits = 0;
@@ -44,7 +46,7 @@ export class Writer {
 		const list = this.#queue.get(doc);
 		if (list) list.push(update);
 		else this.#queue.set(doc, [update]);
-		if (!this.#committing) this.#scheduled ??= setImmediate(() => this.flush());
+		if (!this.#committing && !this.#retry) this.#scheduled ??= setImmediate(() => this.flush());
 	}
 
 	hasPending(doc: string): boolean {
@@ -71,11 +73,11 @@ export class Writer {
 	 */
 	flush(): boolean | Promise<boolean> {
 		if (this.#committing) return this.#committing.then(() => this.flush());
-		if (this.#scheduled) {
-			clearImmediate(this.#scheduled as NodeJS.Immediate);
-			clearTimeout(this.#scheduled as NodeJS.Timeout);
-			this.#scheduled = undefined;
-		}
+		// Each handle goes to its own clear function: clearImmediate() given a Timeout takes it out
+		// of Node's immediate queue as if it were one, and no setImmediate of the process runs again.
+		clearImmediate(this.#scheduled);
+		clearTimeout(this.#retry);
+		this.#scheduled = this.#retry = undefined;
 		if (this.#queue.size === 0) return true;
 		const batch = this.#queue;
 		const writes: PendingWrite[] = [];
@@ -123,7 +125,7 @@ export class Writer {
 		// Keep the batch; a later retry writes it. Updates queued meanwhile go after it.
 		log.error('storage write failed, will retry', { docs: batch.size, error: errorText(e) });
 		this.#failing = true;
-		this.#scheduled ??= setTimeout(() => this.flush(), RETRY_MS);
+		this.#retry ??= setTimeout(() => this.flush(), RETRY_MS);
 		return false;
 	}
 
