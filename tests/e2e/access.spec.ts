@@ -5,6 +5,14 @@
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { PASSWORD, PHONE, TABLET, syncStatus } from './helpers';
+import { docName, type UserClaims } from '../../src/lib/model/catalogue';
+import { eventsOf, type DomainEvent } from '../../src/lib/model/events';
+import { formatHlc } from '../../src/lib/model/hlc';
+import type { KeyRing } from '../../src/lib/crypto/keyring';
+import { generateDeviceKey, publicJwk, signEvent } from '../../src/lib/crypto/signing';
+import { Verifier } from '../../src/lib/crypto/verifier';
+import { MuxClient } from '../relay/mux-client';
+import type { RelayProcess } from '../relay/harness';
 
 // Several people and devices per test, on a shared machine: give them time.
 test.setTimeout(300_000);
@@ -210,4 +218,82 @@ test('a shared tablet locks after 5 idle minutes, unlocks by PIN, and switches p
 	await expect(page).not.toHaveURL(/\/lock/);
 	await expect.poll(who).toBe('staff');
 	await context.close();
+});
+
+// ---- event signatures (docs/security.md) ----
+
+test('a modified client cannot act in another role or name: its forged events are never applied; the tablet signs its own', async ({ browser, baseURL }) => {
+	const base = baseURL!;
+	const relay = { port: Number(new URL(base).port) } as RelayProcess;
+	const api = async (p: string, token?: string, body?: unknown) => {
+		const res = await fetch(base + p, {
+			method: body === undefined ? 'GET' : 'POST',
+			headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' },
+			body: body === undefined ? undefined : JSON.stringify(body)
+		});
+		return (await res.json()) as Record<string, unknown>;
+	};
+	const a = await signedIn(browser, 'secretary');
+	await a.page.goto('/report');
+	await a.page.getByTestId('report-description').fill(`签名测试 ${Date.now() % 100000}，路灯不亮`);
+	await a.page.getByTestId('report-category').selectOption({ index: 1 });
+	await a.page.getByTestId('report-building').selectOption({ index: 2 });
+	await a.page.getByTestId('report-submit').click();
+	await expect(a.page).toHaveURL(/\/cases\/c\d{6}-/);
+	const caseId = a.page.url().split('/cases/')[1].split('?')[0];
+	await expect(a.page.getByTestId('case-summary')).toHaveAttribute('data-status', 'submitted');
+	await expect(syncStatus(a.page)).toHaveAttribute('data-unconfirmed', '0', { timeout: 30_000 });
+
+	// A grid worker's modified client, with its own registered key, writes into the board.
+	const grid = await api('/api/login', undefined, { username: 'gridworker', password: PASSWORD });
+	const sec = (await api('/api/login', undefined, { username: 'secretary', password: PASSWORD })).user as UserClaims;
+	const key = await generateDeviceKey();
+	const kid = (await api('/api/keys', grid.token as string, { jwk: await publicJwk(key.publicKey) })).kid as string;
+	const me = grid.user as UserClaims;
+	let k = 0;
+	const ev = (actor: string, role: DomainEvent['role']): DomainEvent => ({
+		id: `forge-${Date.now().toString(36)}-${k++}`,
+		at: formatHlc({ wallMs: Date.now(), counter: k, node: 'forge1' }),
+		actor,
+		role,
+		type: 'accept',
+		subject: caseId,
+		data: {}
+	});
+	const sign = async (e: DomainEvent) => ({ ...e, ...(await signEvent(key.privateKey, kid, e)) });
+	const asSecretaryRole = await sign(ev(me.id, 'secretary')); // a lower role claims the secretary's
+	const inHerName = await sign(ev(sec.id, 'secretary')); // another person's name
+	const honest = await sign(ev(me.id, 'gridworker')); // its own name and role: refused by the rules, shown
+	const c = new MuxClient(relay, grid.token as string);
+	await c.opened;
+	const board = c.open(docName.cases(me.communityId));
+	await expect.poll(() => board.synced, { timeout: 60_000 }).toBe(true);
+	board.doc.transact(() => eventsOf(board.doc).push([asSecretaryRole, inHerName, honest]));
+
+	// The tablet gets all three in one update: the honest one shows (refused), the forged never do.
+	const entry = (id: string) => a.page.locator(`[data-testid=timeline-entry][data-event-id="${id}"]`);
+	await expect(entry(honest.id)).toHaveAttribute('data-outcome', 'rejected', { timeout: 60_000 });
+	await expect(entry(asSecretaryRole.id)).toHaveCount(0);
+	await expect(entry(inHerName.id)).toHaveCount(0);
+	await expect(a.page.getByTestId('case-summary')).toHaveAttribute('data-status', 'submitted');
+
+	// The secretary accepts on the tablet: the event the relay stores carries her device's signature.
+	await a.page.getByTestId('action-accept').click();
+	await a.page.getByTestId('action-submit').click();
+	await expect(a.page.getByTestId('case-summary')).toHaveAttribute('data-status', 'accepted');
+	await expect(syncStatus(a.page)).toHaveAttribute('data-unconfirmed', '0', { timeout: 30_000 });
+	const ring = (await api('/api/keys', grid.token as string)) as unknown as KeyRing;
+	const v = new Verifier({ ring });
+	const w = v.watch(board.doc, () => {});
+	let mine: DomainEvent | undefined;
+	await expect
+		.poll(() => (mine = eventsOf(board.doc).toArray().find((e) => e.subject === caseId && e.type === 'accept' && e.actor === sec.id && e.id !== inHerName.id)), { timeout: 30_000 })
+		.toBeTruthy();
+	await v.settled();
+	expect(mine!.kid).toBeTruthy();
+	expect(ring.keys.some((x) => x.kid === mine!.kid && x.userId === sec.id && x.role === 'secretary')).toBe(true);
+	expect(w.verdict(mine!)).toBe('ok');
+	expect([w.verdict(asSecretaryRole), w.verdict(inHerName), w.verdict(honest)]).toEqual(['forged', 'forged', 'ok']);
+	c.ws.close();
+	await a.context.close();
 });
