@@ -101,8 +101,12 @@ export class RelayProcess {
 		const exitedEarly = this.#exit.then((r) => {
 			throw new Error(`relay exited during start (code ${r.code}, signal ${r.signal}):\n${this.output}`);
 		});
-		await Promise.race([waitFor(() => this.health().then(() => true), 'relay /healthz', 20_000), exitedEarly]);
 		exitedEarly.catch(() => {});
+		// A relay that does not answer in time is killed, not left running after the failed test.
+		await Promise.race([waitFor(() => this.health().then(() => true), 'relay /healthz', 60_000), exitedEarly]).catch((e) => {
+			child.kill('SIGKILL');
+			throw e;
+		});
 	}
 
 	async health(): Promise<{ ok: boolean; docsLoaded: number; connections: number; pendingDocs: number; commits: number }> {
