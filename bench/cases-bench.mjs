@@ -165,7 +165,7 @@ export async function paintBench({ logDir = path.join(os.tmpdir(), 'dq-bench-cas
 		const extra = count - result.demo.size;
 		if (extra > 0) {
 			const file = path.join(OUT, 'extra.update');
-			const info = runNode(await bundle('bench/cases-extra.ts', 'extra.mjs'), [String(extra), file]);
+			const info = runNode(await bundle('bench/cases-extra.ts', 'extra.mjs'), [String(extra), file, dataDir]);
 			const doc = new Y.Doc();
 			const provider = makeProvider(server, `community/${info.info}/cases`, doc, { confirm: true });
 			await whenSynced(provider, 60_000, 'cases writer');

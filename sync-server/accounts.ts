@@ -48,6 +48,8 @@ export type Disconnect = (who: { userId: string; sid?: string }, code: number, r
 
 export interface AccountsDeps {
 	storage: Storage;
+	/** the relay's signing key and the device keys (startSigning) */
+	keys: SigningKeys;
 	tokens: Tokens;
 	config: AccountsConfig;
 	disconnect: Disconnect;
@@ -116,6 +118,24 @@ function claimsFrom(b: Record<string, unknown>, base: UserClaims): UserClaims | 
 	return out;
 }
 
+/**
+ * Event signatures begin before anything is written at this start (docs/security.md): on the
+ * first start with signatures the unsigned events already stored are listed as legacy, then the
+ * relay's key signs every event the relay appends, the demo seed's included, so a new install
+ * lists nothing and ships no legacy list to its devices.
+ */
+export function startSigning(storage: Storage): SigningKeys {
+	const keys = new SigningKeys(storage.file);
+	const listed = keys.listLegacy(
+		(function* () {
+			for (const name of storage.listDocNames()) yield { name, update: storage.loadDoc(name) };
+		})()
+	);
+	if (listed) log.info('signatures begin: unsigned events listed as legacy', { events: listed });
+	setEventSigner(keys.signer());
+	return keys;
+}
+
 export function createAccounts(deps: AccountsDeps) {
 	const store = new AccountsStore(deps.storage.file);
 	const { tokens, config } = deps;
@@ -123,15 +143,7 @@ export function createAccounts(deps: AccountsDeps) {
 	const accountFailures = new WindowLimiter(config.loginAccountFailures, 15 * 60_000);
 	const refreshMs = config.refreshTtlSeconds * 1000;
 	tokens.check = (user, ver, sid) => store.refusal(user.id, ver, sid);
-	// Event signatures: the relay's key signs what its services append; legacy events listed once.
-	const keys = new SigningKeys(deps.storage.file);
-	const listed = keys.listLegacy(
-		(function* () {
-			for (const name of deps.storage.listDocNames()) yield { name, update: deps.storage.loadDoc(name) };
-		})()
-	);
-	if (listed) log.info('signatures begin: unsigned events listed as legacy', { events: listed });
-	setEventSigner(keys.signer());
+	const keys = deps.keys;
 
 	function audit(user: UserClaims, kind: string, target: string, reason = '', at?: number): void {
 		store.audit({ communityId: user.communityId, user, kind, target, reason, at });

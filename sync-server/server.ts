@@ -8,7 +8,7 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { accessFor } from '../src/lib/model/catalogue';
-import { createAccounts } from './accounts';
+import { createAccounts, startSigning } from './accounts';
 import { createAttachments } from './attachments';
 import { Tokens, loadOrCreateSecret } from './auth';
 import type { Config } from './config';
@@ -48,6 +48,7 @@ export async function startRelay(config: Config): Promise<Relay> {
 	if (pgDocs) storage.useDocStore(pgDocs);
 	const key = loadOrCreateSecret(config.dataDir, config.jwtSecret);
 	const tokens = new Tokens(key, config.tokenTtlSeconds);
+	const keys = startSigning(storage);
 	const seeded = config.demo ? await seedDemo(storage, config.demoPassword) : undefined;
 	await pgDocs?.settled();
 	// Rooms that tell the services (Open311, intake, figures) what happens to documents.
@@ -98,6 +99,7 @@ export async function startRelay(config: Config): Promise<Relay> {
 
 	const accounts = createAccounts({
 		storage,
+		keys,
 		tokens,
 		config,
 		// Revocation and role changes act at once: the person's (or device's) live sockets close.

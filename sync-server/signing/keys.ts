@@ -77,12 +77,6 @@ export class SigningKeys {
 			),
 			otherUser: db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM device_keys WHERE kid = ? AND user_id != ?'),
 			retire: db.prepare('UPDATE device_keys SET until = ? WHERE user_id = ? AND role != ? AND until IS NULL'),
-			// A key counts until its role ended or its device session was revoked, whichever came first.
-			ring: db.prepare<[string], KeyRow>(
-				`SELECT k.kid, k.user_id, k.role, k.jwk, k.until, s.revoked_at
-				 FROM device_keys k LEFT JOIN device_sessions s ON s.sid = k.sid
-				 WHERE k.community_id = ?`
-			),
 			relayKey: db.prepare<[], { jwk: string }>('SELECT jwk FROM relay_key WHERE id = 1'),
 			putRelayKey: db.prepare('INSERT INTO relay_key (id, jwk, created_at) VALUES (1, ?, ?)'),
 			legacy: db.prepare<[], { hash: string }>('SELECT hash FROM legacy_events'),
@@ -158,8 +152,18 @@ export class SigningKeys {
 		return this.#q.retire.run(Date.now(), userId, role).changes;
 	}
 
+	// Prepared on first use: device_sessions belongs to accounts-store.ts, which makes it after
+	// signing has begun (startSigning runs before the demo seed).
+	#ring: Database.Statement<[string], KeyRow> | undefined;
+
 	ring(communityId: string): KeyRing {
-		const keys: DeviceKey[] = this.#q.ring.all(communityId).map((r) => {
+		// A key counts until its role ended or its device session was revoked, whichever came first.
+		this.#ring ??= this.#db.prepare<[string], KeyRow>(
+			`SELECT k.kid, k.user_id, k.role, k.jwk, k.until, s.revoked_at
+			 FROM device_keys k LEFT JOIN device_sessions s ON s.sid = k.sid
+			 WHERE k.community_id = ?`
+		);
+		const keys: DeviceKey[] = this.#ring.all(communityId).map((r) => {
 			const ends = [r.until, r.revoked_at].filter((x): x is number => x !== null);
 			return {
 				kid: r.kid,

@@ -39,6 +39,8 @@ function samples(): string[] {
 		docName.roster(cid, gw.gridIds![0], 'b-matrix'),
 		docName.roster(cid, 'g-matrix', bh.buildingIds![0]),
 		docName.roster(cid, 'g-matrix', 'b-matrix'),
+		docName.care(cid, gw.gridIds![0]),
+		docName.care(cid, 'g-matrix'),
 		docName.cases(cid),
 		docName.casesArchive(cid, 2024),
 		docName.office(cid),

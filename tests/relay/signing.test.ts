@@ -1,8 +1,8 @@
 /**
  * Event signatures against a real relay (docs/security.md): devices register their keys, the
  * relay publishes the community's key ring, revocation and role changes end a key's validity,
- * the demo seed counts as legacy, and a document written with forged events (a lower role,
- * another person's name, a bad signature, a revoked device after revocation) shows them
+ * the demo seed is signed by the relay's key (nothing legacy on a new install), and a document
+ * written with forged events (a lower role, another person's name, a bad signature, a revoked device after revocation) shows them
  * rejected on every replica that loads it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,7 +91,8 @@ describe('the key ring', () => {
 			expect.objectContaining({ kid: res.kid, userId: res.user.id, role: 'resident' })
 		]));
 		expect(ring.keys.find((k) => k.kid === sec.kid)!.until).toBeUndefined();
-		expect(ring.legacy.length).toBeGreaterThan(0); // the demo seed
+		// a new install: the demo seed is signed by the relay's key, nothing is legacy
+		expect(ring.legacy).toEqual([]);
 		expect((await api('GET', '/api/keys')).status).toBe(401);
 		expect((await api('POST', '/api/keys', sec.token, { jwk: { kty: 'EC', crv: 'P-256', x: 'short', y: 'y' } })).status).toBe(400);
 		// the resident cannot claim the secretary's key as theirs
@@ -140,8 +141,10 @@ describe('forged events on a real relay', () => {
 			await v.settled();
 			const all = eventsOf(doc).toArray();
 			const verdict = Object.fromEntries(all.map((e) => [e.id, w.verdict(e)]));
-			// the demo seed (unsigned, listed as legacy) and every signed event count
-			expect(all.filter((e) => before.has(e.id)).every((e) => verdict[e.id] === 'ok')).toBe(true);
+			// the demo seed (signed by the relay) and every signed event count
+			const seed = all.filter((e) => before.has(e.id));
+			expect(seed.length).toBeGreaterThan(0);
+			expect(seed.every((e) => e.kid === ring.relay.kid && verdict[e.id] === 'ok')).toBe(true);
 			expect(verdict[staffOk.id]).toBe('ok');
 			expect(verdict[good.id]).toBe('ok');
 			expect(forged.map((e) => verdict[e.id])).toEqual(forged.map(() => 'forged'));

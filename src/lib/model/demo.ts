@@ -15,7 +15,7 @@ import * as Y from 'yjs';
 import { caseHistory, type DemoCaseActors } from './cases/demo-history';
 import { handlerKey } from './cases/types';
 import { docName, type Role, type UserClaims } from './catalogue';
-import { compareEvents, eventsOf, replay, type DomainEvent } from './events';
+import { appendEvent, compareEvents, replay, type DomainEvent } from './events';
 import { caseReducer, initCaseState } from './cases/reducer';
 import { residentView } from './cases/resident';
 import { volunteerDemoEvents, volunteerDemoMembers } from './volunteer/demo';
@@ -495,6 +495,13 @@ export function generateDemo(opts: { seed?: number } = {}): DemoData {
 /** A community's party organisations, places, unit heads and volunteers, as the demo's public document holds them. */
 export const demoTerritoryOf = (cm: DemoCommunity, seed = DEMO_SEED) => demoTerritory(cm, rng(hash32(`${seed}:territory:${cm.info.id}`)));
 
+/** Through appendEvent, so that the relay's signer (when installed) signs the demo's events too. */
+function appendEvents(d: Y.Doc, events: DomainEvent[]): void {
+	d.transact(() => {
+		for (const e of events) appendEvent(d, e);
+	});
+}
+
 function makeDoc(seed: number, name: string, fill: (d: Y.Doc) => void): DemoDoc {
 	const d = new Y.Doc();
 	d.clientID = hash32(`${seed}:${name}`);
@@ -570,14 +577,14 @@ export function demoDocs(data: DemoData, seed = DEMO_SEED): DemoDoc[] {
 			makeDoc(seed, docName.cases(cid), (d) => {
 				initMeta(d, 'cases');
 				const events = data.cases?.get(cid);
-				if (events?.length) eventsOf(d).push(events);
+				if (events?.length) appendEvents(d, events);
 			})
 		);
 		docs.push(makeDoc(seed, docName.office(cid), (d) => initMeta(d, 'office')));
 		docs.push(
 			makeDoc(seed, docName.volunteer(cid), (d) => {
 				initMeta(d, 'volunteer');
-				if (data.users.some((u) => u.claims.communityId === cid)) eventsOf(d).push(volunteerDemoEvents(volunteerDemoMembers(data.users, cm.persons)));
+				if (data.users.some((u) => u.claims.communityId === cid)) appendEvents(d, volunteerDemoEvents(volunteerDemoMembers(data.users, cm.persons)));
 			})
 		);
 	}

@@ -28,7 +28,7 @@ import {
 import { WorkspaceState } from './workspace.svelte';
 
 /** Kinds holding personal or office data: removed from the device when the person signs out. */
-export const PRIVATE_KINDS: ReadonlySet<DocKind> = new Set<DocKind>(['roster', 'contact', 'office']);
+export const PRIVATE_KINDS: ReadonlySet<DocKind> = new Set<DocKind>(['roster', 'care', 'contact', 'office']);
 const isPrivate = (name: string) => {
 	const kind = parseDocName(name)?.kind;
 	return kind !== undefined && PRIVATE_KINDS.has(kind);
@@ -238,7 +238,7 @@ class SessionState {
 
 	/**
 	 * Sign out: the relay revokes this device's session, and the person's private documents
-	 * (roster, contact, office) leave the device; shared documents stay for the next person.
+	 * (roster, care, contact, office) leave the device; shared documents stay for the next person.
 	 * An expired session ("sign in again") keeps them: the same person is coming back, and
 	 * changes the relay has not seen would otherwise be lost.
 	 */

@@ -95,7 +95,7 @@ export const zh = {
 	'access.settings.security': '账号与安全',
 	'access.settings.accounts': '管理账号与设备',
 	'access.settings.audit': '查看审计日志',
-	'access.settings.privateNote': '退出登录会从本机删除您的住户、联系人和办公室数据。'
+	'access.settings.privateNote': '退出登录会从本机删除您的住户、关爱、联系人和办公室数据。'
 } as const;
 
 export const en: Record<keyof typeof zh, string> = {
@@ -194,5 +194,5 @@ export const en: Record<keyof typeof zh, string> = {
 	'access.settings.security': 'Account and security',
 	'access.settings.accounts': 'Manage accounts and devices',
 	'access.settings.audit': 'Open the audit log',
-	'access.settings.privateNote': 'Signing out deletes your roster, contact and office data from this device.'
+	'access.settings.privateNote': 'Signing out deletes your roster, care, contact and office data from this device.'
 };
