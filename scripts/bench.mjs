@@ -10,6 +10,7 @@
  *   BENCH_SERVERS=ref,ours     which servers
  *   BENCH_SCENARIOS=fanout,cold,cases   (cases: bench/cases-bench.mjs, the case board)
  *                  add signing           (bench/signing-bench.mjs: event signatures, also runs alone)
+ *                  add volunteer         (bench/volunteer-model.ts: the volunteer fold, also runs alone)
  *   BENCH_READERS=10,100,500,1500   fan-out reader counts (observers of one writer)
  *   BENCH_CLIENTS=provider,raw fan-out reader kinds (WebsocketProvider / raw ws reader)
  *   BENCH_EDITS=200            edits per fan-out run
@@ -652,6 +653,7 @@ async function main() {
 	if (cfg.scenarios.includes('join')) await joinCrowd(results);
 	if (cfg.scenarios.includes('cases')) results.cases = await casesBench({ logDir }); // bench/cases-bench.mjs
 	if (cfg.scenarios.includes('roster')) results.roster = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'bench/roster-search.mjs'), '--json'], { cwd: ROOT, encoding: 'utf8' })); // search at 5,000 people
+	if (cfg.scenarios.includes('volunteer')) results.volunteer = JSON.parse(execFileSync(path.join(ROOT, 'node_modules/.bin/vite-node'), [path.join(ROOT, 'bench/volunteer-model.ts')], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()); // volunteer fold: full, incremental, naive (docs/volunteer.md)
 	if (cfg.scenarios.includes('signing')) results.signing = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'bench/signing-bench.mjs'), '--json'], { cwd: ROOT, encoding: 'utf8' })); // event signatures: sign, verify, replay of 10,000 (docs/security.md)
 	results.elapsedSeconds = (Date.now() - t0) / 1000;
 	machine.loadAvgAtEnd = os.loadavg();
