@@ -22,12 +22,18 @@ test('page loads keep the refresh token; a rotation cut short before /api/me is 
 
 	// Ordinary page loads while the access token is good: nothing is spent.
 	const first = await stored(page);
+	let ringFetches = 0;
+	page.on('request', (r) => {
+		if (r.method() === 'GET' && r.url().endsWith('/api/keys')) ringFetches++;
+	});
 	for (const path of ['/', '/people', '/settings']) {
 		await page.goto(path);
 		await expect(syncStatus(page).first()).toBeVisible();
 	}
 	await expect(syncStatus(page).first()).toHaveAttribute('data-state', 'synced', { timeout: 60_000 });
 	expect(refreshes).toEqual([]);
+	// The key ring (docs/security.md) is asked for once per load, shared by every document.
+	expect(ringFetches).toBeLessThanOrEqual(3);
 	expect((await stored(page)).refreshToken).toBe(first.refreshToken);
 
 	// The access token is about to run out, so the next load trades the pair; /api/me fails

@@ -157,7 +157,15 @@ export class DeviceIntegrity {
 		if (ring && !this.#stopped) this.verifier.setRing(ring);
 	}
 
-	async #fetchRing(): Promise<KeyRing | undefined> {
+	#ringFetch: Promise<KeyRing | undefined> | undefined;
+
+	/** One request at a time: the documents of a page load all ask at once, and share its answer. */
+	#fetchRing(): Promise<KeyRing | undefined> {
+		this.#ringFetch ??= this.#getRing().finally(() => (this.#ringFetch = undefined));
+		return this.#ringFetch;
+	}
+
+	async #getRing(): Promise<KeyRing | undefined> {
 		try {
 			const res = await fetch(`${this.base}/api/keys`, { headers: { authorization: `Bearer ${this.#token}` } });
 			if (!res.ok) return undefined;
