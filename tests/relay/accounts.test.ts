@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docName, type UserClaims } from '../../src/lib/model/catalogue';
-import { login, upgradeStatus } from './clients';
+import { callApi, login, upgradeStatus } from './clients';
 import { demoUser } from './demo-module';
 import { RelayProcess, waitFor } from './harness';
 import { MuxClient } from './mux-client';
@@ -20,15 +20,7 @@ beforeAll(async () => {
 afterAll(() => relay?.dispose());
 
 type Json = Record<string, unknown>;
-async function api(method: string, p: string, token?: string, body?: unknown): Promise<{ status: number; body: Json }> {
-	const res = await fetch(relay.url + p, {
-		method,
-		headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-		body: body === undefined ? undefined : JSON.stringify(body)
-	});
-	const text = await res.text();
-	return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-}
+const api = (method: string, p: string, token?: string, body?: unknown) => callApi(relay, method, p, token, body);
 
 interface Granted {
 	token: string;

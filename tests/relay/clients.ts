@@ -177,3 +177,20 @@ export async function fetchStored(relay: RelayProcess, docName: string, token: s
 	await c.closed;
 	return doc;
 }
+
+/** A JSON call to the relay's HTTP API, with an optional Bearer token; the body parsed (or {}). */
+export async function callApi(
+	relay: RelayProcess,
+	method: string,
+	p: string,
+	token?: string,
+	body?: unknown
+): Promise<{ status: number; body: Record<string, unknown> }> {
+	const res = await fetch(relay.url + p, {
+		method,
+		headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+		body: body === undefined ? undefined : JSON.stringify(body)
+	});
+	const text = await res.text();
+	return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}

@@ -14,7 +14,7 @@ import { caseReducer, initCaseState } from '../../src/lib/model/cases';
 import type { KeyRing } from '../../src/lib/crypto/keyring';
 import { generateDeviceKey, keyId, publicJwk, signEvent } from '../../src/lib/crypto/signing';
 import { Verifier } from '../../src/lib/crypto/verifier';
-import { login } from './clients';
+import { callApi, login } from './clients';
 import { demoUser } from './demo-module';
 import { RelayProcess, waitFor } from './harness';
 import { MuxClient } from './mux-client';
@@ -26,15 +26,7 @@ beforeAll(async () => {
 afterAll(() => relay?.dispose());
 
 type Json = Record<string, unknown>;
-async function api(method: string, p: string, token?: string, body?: unknown): Promise<{ status: number; body: Json }> {
-	const res = await fetch(relay.url + p, {
-		method,
-		headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-		body: body === undefined ? undefined : JSON.stringify(body)
-	});
-	const text = await res.text();
-	return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-}
+const api = (method: string, p: string, token?: string, body?: unknown) => callApi(relay, method, p, token, body);
 
 interface Signed {
 	token: string;
