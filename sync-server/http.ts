@@ -23,6 +23,8 @@ export interface HttpDeps {
 	attachments?: Attachments;
 	/** Open311 and /api/figures (services/index.ts); resolves false for a path that is not theirs */
 	services?: { handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> };
+	/** GET /api/at-rest (at-rest.ts) */
+	atRest?: { handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> };
 }
 
 const NOT_SIGNED_IN = '未登录或登录已过期，请重新登录 / Not signed in or session expired: please sign in again';
@@ -79,6 +81,7 @@ export function createRequestHandler(deps: HttpDeps) {
 			if (deps.attachments?.owns(url.pathname)) return deps.attachments.handle(req, res, url);
 			if (deps.services && (await deps.services.handle(req, res, url))) return;
 			if (await deps.accounts.handle(req, res, url)) return;
+			if (await deps.atRest?.handle(req, res, url)) return;
 			switch (route) {
 				case 'GET /api/me':
 					return me(deps, req, res);

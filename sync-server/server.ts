@@ -14,12 +14,14 @@ import { Tokens, loadOrCreateSecret } from './auth';
 import type { Config } from './config';
 import { Connection } from './connection';
 import { demoAccountsTable, seedDemo } from './demo-seed';
+import { createAtRest } from './at-rest';
 import { bearer, createRequestHandler } from './http';
 import { relayAccess, startFederation } from './federation';
 import { errorText, log } from './log';
 import { MuxConnection, REFUSED_FORBIDDEN } from './mux';
 import { startServices } from './services';
 import { WatchedRooms } from './services/watch';
+import { PostgresLease } from './services/lease';
 import type { RelaySocket } from './socket';
 import { Storage } from './storage';
 import { PostgresDocs } from './backends/postgres';
@@ -68,10 +70,6 @@ export async function startRelay(config: Config): Promise<Relay> {
 			})
 		: undefined;
 	rooms.fanout = fanout;
-	if (pgDocs) {
-		// docs/operations.md, "Several instances": the services still assume a synchronous store.
-		log.warn('DATABASE_URL: the services (intake, Open311, archive, council, volunteer) read documents synchronously and may see one before PostgreSQL delivered it; Open311 posts answer 503 while a commit is under way');
-	}
 	// Federation: relay credentials accepted on /mux; with UPSTREAM_URL, the link upstream.
 	const federation = startFederation({ storage, rooms, key, upstream: config.upstream && { ...config.upstream, pingMs: config.pingIntervalMs } });
 	const services = startServices({
@@ -84,7 +82,9 @@ export async function startRelay(config: Config): Promise<Relay> {
 			open311ApiKey: config.open311ApiKey,
 			open311Jurisdiction: config.open311Jurisdiction
 		},
-		seededReporters: seeded?.reporters
+		seededReporters: seeded?.reporters,
+		// several instances: one runs the outbox services at a time (services/lease.ts)
+		lease: config.databaseUrl ? new PostgresLease(config.databaseUrl) : undefined
 	});
 	/** every open websocket, `/sync/…` and `/mux` alike */
 	const connections = new Set<RelaySocket>();
@@ -119,6 +119,7 @@ export async function startRelay(config: Config): Promise<Relay> {
 		storage,
 		tokens,
 		accounts,
+		atRest: createAtRest({ tokens, secret: key }),
 		attachments,
 		services,
 		bench: config.bench,
