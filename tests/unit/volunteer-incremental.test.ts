@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, type DomainEvent } from '../../src/lib/model/events';
+import { canonicalJson, compareEvents, type DomainEvent } from '../../src/lib/model/events';
 import { foldVolunteer, VolunteerFolder } from '../../src/lib/model/volunteer';
 import { H, Log, M, T0 } from './volunteer-helpers';
 
@@ -126,5 +126,98 @@ describe('VolunteerFolder', () => {
 		expect(f.stats.full).toBe(1);
 		expect(late.shifts['t1.0'].seats).toEqual(['u-b']);
 		expect(late.shifts['t1.0'].waitlist).toEqual(['u-a']);
+	});
+});
+
+/**
+ * Verdicts (docs/security.md) arriving late and in any order: events first pending, then judged
+ * ok or forged, some applied ones judged forged later (a revocation), interleaved with delivery.
+ * After every step the folder equals a full fold of the same entries with the same verdicts;
+ * a forged event is never applied and is listed; in-order verdicts need no whole refold.
+ */
+describe('VolunteerFolder with verdicts', () => {
+	type V = 'ok' | 'forged' | 'pending';
+	const verdict = fc.constantFrom<V>('ok', 'ok', 'pending', 'pending', 'forged');
+	type Step = { t: 'deliver'; n: number } | { t: 'judge'; picks: Array<[number, V]> };
+	const step: fc.Arbitrary<Step> = fc.oneof(
+		fc.record({ t: fc.constant('deliver' as const), n: fc.nat({ max: 12 }) }),
+		fc.record({ t: fc.constant('judge' as const), picks: fc.array(fc.tuple(fc.nat(), verdict), { minLength: 1, maxLength: 8 }) })
+	);
+
+	it('equals a full fold with the same verdicts, whatever order deliveries and verdicts come in', () => {
+		let incremental = 0;
+		fc.assert(
+			fc.property(
+				fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat()), { minLength: 5, maxLength: 60 }),
+				fc.array(verdict, { maxLength: 200 }),
+				fc.array(step, { minLength: 1, maxLength: 30 }),
+				fc.boolean(),
+				(ops, initial, steps, shuffled) => {
+					const events = makeLog(ops);
+					const order: DomainEvent[] = shuffled ? [...events].reverse() : [...events];
+					const verdicts = new Map<string, V>(events.map((e, i) => [e.id, initial[i] ?? 'pending']));
+					const authentic = (e: DomainEvent): V => verdicts.get(e.id) ?? 'pending';
+					const f = new VolunteerFolder({ authentic });
+					let n = 0;
+					const seen: Array<{ state: object; json: string }> = [];
+					const check = () => {
+						const prefix = order.slice(0, n);
+						const want = foldVolunteer(prefix, { authentic });
+						expect(canonicalJson(f.state)).toBe(canonicalJson(want));
+						// never applied: a forged event changes nothing but the forged list
+						const forged = prefix.filter((e) => authentic(e) === 'forged').sort(compareEvents);
+						expect(f.state.forged.map((x) => x.event)).toEqual(forged.map((e) => e.id));
+						expect(f.state.applied).toBe(new Set(prefix.filter((e) => authentic(e) === 'ok').map((e) => e.id)).size);
+						seen.push({ state: f.state, json: canonicalJson(f.state) });
+					};
+					for (const s of [...steps, { t: 'deliver' as const, n: order.length }, { t: 'judge' as const, picks: events.map((_, i) => [i, 'ok'] as [number, V]) }]) {
+						if (s.t === 'deliver') {
+							n = Math.min(order.length, n + s.n);
+							f.update(order.slice(0, n));
+						} else {
+							const ids = s.picks.map(([i, v]) => {
+								const e = events[i % events.length];
+								verdicts.set(e.id, v);
+								return e.id;
+							});
+							f.recheck(ids);
+						}
+						check();
+					}
+					for (const x of seen) expect(canonicalJson(x.state)).toBe(x.json);
+					incremental += f.stats.incremental;
+				}
+			),
+			{ numRuns: Number(process.env.FUZZ_RUNS ?? 150) }
+		);
+		expect(incremental).toBeGreaterThan(0);
+	});
+
+	it('a verdict that arrives in order is applied on top; a forged applied event is folded out', () => {
+		const log = new Log();
+		for (const p of PEOPLE) log.enrol(p, p);
+		log.task('t1', { capacity: 1 });
+		const a = log.add('u-a', 'resident', 'signUp', 't1.0', {});
+		const b = log.add('u-b', 'resident', 'signUp', 't1.0', {});
+		const verdicts = new Map<string, 'ok' | 'forged' | 'pending'>(log.events.map((e) => [e.id, 'ok']));
+		verdicts.set(a.id, 'pending');
+		verdicts.set(b.id, 'pending');
+		const f = new VolunteerFolder({ authentic: (e) => verdicts.get(e.id) ?? 'pending' });
+		f.update([...log.events]);
+		expect(f.state.shifts['t1.0'].seats).toEqual([]);
+		verdicts.set(a.id, 'ok');
+		f.recheck([a.id]);
+		expect(f.state.shifts['t1.0'].seats).toEqual(['u-a']);
+		verdicts.set(b.id, 'forged');
+		f.recheck([b.id]);
+		expect(f.stats.full).toBe(0); // both verdicts went on top
+		expect(f.state.forged.map((x) => x.event)).toEqual([b.id]);
+		expect(f.state.shifts['t1.0'].waitlist).toEqual([]);
+		// a's device was revoked before a's time: a's seat goes, and nothing else
+		verdicts.set(a.id, 'forged');
+		f.recheck([a.id]);
+		expect(f.stats.full).toBe(1);
+		expect(f.state.shifts['t1.0'].seats).toEqual([]);
+		expect(f.state.forged.map((x) => x.event)).toEqual([a.id, b.id]);
 	});
 });

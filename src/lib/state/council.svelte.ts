@@ -11,13 +11,12 @@
 import { createSubscriber } from 'svelte/reactivity';
 import * as Y from 'yjs';
 import { accessFor, docName, type UserClaims } from '$lib/model/catalogue';
-import { appendEvent, eventsOf, followEvents, randomEventId, Replayer, replay, type DomainEvent, type Folded } from '$lib/model/events';
+import { appendEvent, eventsOf, followEvents, randomEventId, Replayer, type Authenticity, type DomainEvent, type Folded, type Integrity } from '$lib/model/events';
 import {
 	councilReducer,
 	initCouncilState,
-	initSession,
 	isOffice,
-	sessionReducer,
+	sessionOf,
 	subject,
 	SESSION_SUBJECT,
 	support,
@@ -26,7 +25,7 @@ import {
 	type MeetingPlan,
 	type NoticeState,
 	type ResolutionState,
-	type SessionState,
+	type SessionView as SessionViewState,
 	type TopicState
 } from '$lib/model/council';
 import { contactDoc } from '$lib/model/schema';
@@ -237,11 +236,19 @@ export function councilOf(ws: WorkspaceState): Council | undefined {
 	return s.doc ? s : undefined;
 }
 
-/** The live session of a meeting document, replayed on every change (a meeting has few events). */
+/**
+ * The live session of a meeting document, replayed on every change (a meeting has few events),
+ * with the signatures checked (docs/security.md): `checks` is the device's Verifier; while the
+ * view is read, it judges the document's events and each change of verdict replays again. A
+ * forged event (a vote in another member's name, a count by a non-member) is never applied.
+ */
 export class SessionView {
 	#subscribe: () => void;
-	#cache: { state: SessionState; conflicts: number } | undefined;
-	constructor(readonly doc: Y.Doc) {
+	#cache: SessionViewState | undefined;
+	constructor(
+		readonly doc: Y.Doc,
+		readonly checks?: Integrity & { verdict: Authenticity }
+	) {
 		this.#subscribe = createSubscriber((update) => {
 			const arr = eventsOf(doc);
 			const f = () => {
@@ -249,15 +256,21 @@ export class SessionView {
 				update();
 			};
 			arr.observe(f);
-			return () => arr.unobserve(f);
+			const watch = checks?.watch(doc, f);
+			this.#live++;
+			this.#cache = undefined;
+			return () => {
+				arr.unobserve(f);
+				watch?.stop();
+				this.#live--;
+			};
 		});
 	}
-	get current(): { state: SessionState; conflicts: number } {
+	#live = 0;
+	get current(): SessionViewState {
 		this.#subscribe();
-		if (!this.#cache) {
-			const f = replay(eventsOf(this.doc).toArray(), sessionReducer, initSession).get(SESSION_SUBJECT);
-			this.#cache = { state: f?.state ?? initSession(), conflicts: f?.conflicts.length ?? 0 };
-		}
+		// read afresh when nothing observes the document (the cache would not hear of changes)
+		if (!this.#cache || this.#live === 0) this.#cache = sessionOf(eventsOf(this.doc).toArray(), this.checks?.verdict);
 		return this.#cache;
 	}
 	act(user: UserClaims, type: string, data: Record<string, unknown>): DomainEvent {

@@ -16,8 +16,8 @@ import {
 	isOfficeRole,
 	ledger,
 	makeSiteKey,
+	judgedFolder,
 	verifyCode,
-	VolunteerFolder,
 	type CodeCheck,
 	type LedgerEntry,
 	type SiteKeyPair,
@@ -76,6 +76,20 @@ function readDesk(d: Y.Doc): DeskContents {
 	};
 }
 
+/** A change that is not in a Y type (a verdict), observed like one by a YView. */
+class Signal {
+	#fs = new Set<() => void>();
+	observeDeep(f: () => void): void {
+		this.#fs.add(f);
+	}
+	unobserveDeep(f: () => void): void {
+		this.#fs.delete(f);
+	}
+	fire(): void {
+		for (const f of [...this.#fs]) f();
+	}
+}
+
 export type Waiting = { event: DomainEvent; status: 'waiting' | 'refused'; reason?: string };
 
 export class Volunteer {
@@ -94,13 +108,17 @@ export class Volunteer {
 		this.board = ws.workspace.get(docName.volunteer(cid)) ?? undefined;
 		this.desk = ws.workspace.get(docName.volunteerDesk(cid, ws.user.id)) ?? undefined;
 		const b = this.board;
-		// one incremental fold: a change applies only the new events (a late one replays the log)
-		const folder = new VolunteerFolder();
-		if (b)
-			this.#board = new YView(eventsOf(b.doc), () => {
+		// Signatures (docs/security.md): the device's verifier judges the board's events as they
+		// arrive; a forged one is never applied (state.forged lists it), a late verdict refolds.
+		// One incremental fold: a change applies only the new events (a late one replays the log).
+		const verdicts = new Signal();
+		if (b) {
+			const { folder } = judgedFolder(b.doc, ws.workspace.integrity?.verifier, () => verdicts.fire());
+			this.#board = new YView([eventsOf(b.doc), verdicts], () => {
 				const events = eventsOf(b.doc).toArray();
 				return { events, state: folder.update(events) };
 			});
+		}
 		if (isOfficeRole(ws.user.role)) {
 			const desks = [...ws.workspace.docs.values()].filter((x) => parseDocName(x.ref.name)?.kind === 'volunteerDesk');
 			this.#allDetails = new YView(

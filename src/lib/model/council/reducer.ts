@@ -11,7 +11,7 @@
  * rate events and strips every other field.
  */
 import { parseHlc } from '../hlc';
-import type { Conflict, DomainEvent, Reduced, Reducer } from '../events';
+import { eventProblem, replay, type Authenticity, type Conflict, type DomainEvent, type Reduced, type Reducer } from '../events';
 import { MEETING_KINDS, MEETING_KIND_DEFS, QUORUM_PRESETS, VOTE_RULES, DEFAULT_NOTICE_DAYS, noticeDue, voteOutcome, type Tally } from './rules';
 import {
 	CHOICES,
@@ -570,3 +570,24 @@ export const sessionReducer: Reducer<SessionState> = (s, e) => {
 			return refuse(s, e, 'unknownType');
 	}
 };
+
+export interface SessionView {
+	state: SessionState;
+	/** conflicts other than forged events (a vote cast after the close, ...) */
+	conflicts: number;
+	/** ids of the session's events judged forged (docs/security.md): never applied */
+	forged: string[];
+}
+
+/**
+ * The live session of a meeting document's events, with each event's verdict (docs/security.md):
+ * a forged vote, check-in or count — another member's name, a role not held, a changed event —
+ * is never applied and is listed in `forged`; a pending one waits. Without `authentic`, every
+ * well-formed event counts (the relay's own reading, tests).
+ */
+export function sessionOf(events: readonly unknown[], authentic?: Authenticity): SessionView {
+	const f = replay(events, sessionReducer, initSession, { authentic }).get(SESSION_SUBJECT);
+	const forged = new Set<string>();
+	if (authentic) for (const x of events) if (eventProblem(x) === undefined && (x as DomainEvent).subject === SESSION_SUBJECT && authentic(x as DomainEvent) === 'forged') forged.add((x as DomainEvent).id);
+	return { state: f?.state ?? initSession(), conflicts: f?.conflicts.filter((c) => c.kind !== 'forged').length ?? 0, forged: [...forged] };
+}

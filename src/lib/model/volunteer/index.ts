@@ -5,3 +5,4 @@ export * from './codes';
 export * from './ledger';
 export * from './ics';
 export * from './follow';
+export * from './judged';

@@ -20,8 +20,15 @@
  * before it (a device that was apart) makes the folder replay the whole log. Each batch is
  * copy-on-write: the state objects it changes are new, the rest are shared with the previous
  * state, so a view re-renders what changed and nothing else (and old states stay as they were).
+ *
+ * Signatures (docs/security.md): with `authentic`, each event is folded only when its verdict
+ * is `ok`; a `forged` one is never applied and is listed in `forged`; a `pending` one waits as
+ * if absent. Verdicts arrive late (`recheck`): an event judged authentic that sorts after every
+ * applied one is applied on top, a verdict on an event not applied only changes `forged`, and
+ * anything else (an applied event judged forged, or a late one sorting earlier) folds the whole
+ * log again. Always what `foldVolunteer` of the same entries with the same verdicts gives.
  */
-import type { DomainEvent } from '../events';
+import type { Authenticity, DomainEvent, Verdict } from '../events';
 import { canonicalJson, compareEvents, eventProblem } from '../events';
 import { tryParseHlc } from '../hlc';
 import {
@@ -31,6 +38,7 @@ import {
 	VOLUNTEER_EVENT_TYPES,
 	type Attendance,
 	type CommunityService,
+	type ForgedEvent,
 	type Member,
 	type NoticeKind,
 	type RefuseCode,
@@ -53,7 +61,7 @@ export const MAX_SHIFTS_PER_TASK = 60;
 export const MAX_CAPACITY = 500;
 
 export function initVolunteerState(): VolunteerState {
-	return { members: {}, services: {}, requests: {}, tasks: {}, shifts: {}, ratings: [], adjustments: [], keys: {}, notices: [], refusals: [], conflicts: [], applied: 0 };
+	return { members: {}, services: {}, requests: {}, tasks: {}, shifts: {}, ratings: [], adjustments: [], keys: {}, notices: [], refusals: [], conflicts: [], forged: [], applied: 0 };
 }
 
 export const shiftId = (taskId: string, k: number): string => `${taskId}.${k}`;
@@ -447,6 +455,8 @@ class Fold {
 
 export interface FoldOptions {
 	onInvalid?: (entry: unknown, problem: string) => void;
+	/** each event's verdict (docs/security.md); without it every well-formed event counts as authentic */
+	authentic?: Authenticity;
 }
 
 /**
@@ -471,7 +481,14 @@ export class VolunteerFolder {
 	#read = new WeakSet<object>();
 	#count = 0;
 	#seen = new Map<string, DomainEvent>();
+	/** the last event applied: a later one may go on top */
 	#last: DomainEvent | undefined;
+	/** the entries of the last update (what a refold reads) */
+	#entries: readonly unknown[] = [];
+	/** the verdict each kept event was folded with (only with `authentic`) */
+	#used = new Map<string, Verdict>();
+	/** the forged events, in replay order */
+	#forged: DomainEvent[] = [];
 	/** how many whole-log folds and incremental batches this folder made (for tests and the bench) */
 	readonly stats = { full: 0, incremental: 0 };
 
@@ -484,6 +501,7 @@ export class VolunteerFolder {
 	}
 
 	update(entries: readonly unknown[]): VolunteerState {
+		this.#entries = entries;
 		if (entries.length < this.#count) return this.#full(entries);
 		const fresh: DomainEvent[] = [];
 		for (const x of entries) {
@@ -510,11 +528,46 @@ export class VolunteerFolder {
 		return this.#f.s;
 	}
 
+	/**
+	 * The verdicts on these events may have changed (the verifier judged them, a new ring came):
+	 * fold what changed. Ids not in the log yet are ignored (their verdict is read when they come).
+	 */
+	recheck(ids: Iterable<string>): VolunteerState {
+		const check = this.#opts.authentic;
+		if (!check) return this.#f.s;
+		const changed: Array<[DomainEvent, Verdict, Verdict]> = [];
+		for (const id of new Set(ids)) {
+			const e = this.#seen.get(id);
+			const was = this.#used.get(id);
+			if (!e || was === undefined) continue;
+			const now = check(e);
+			if (now !== was) changed.push([e, was, now]);
+		}
+		if (changed.length === 0) return this.#f.s;
+		// an applied event no longer counts: only a whole fold takes it out
+		if (changed.some(([, was]) => was === 'ok')) return this.#full(this.#entries);
+		const add = changed.filter(([, , now]) => now === 'ok').map(([e]) => e).sort(compareEvents);
+		if (add.length && this.#last && compareEvents(add[0], this.#last) <= 0) return this.#full(this.#entries);
+		this.#f.begin();
+		for (const [e, was, now] of changed) {
+			this.#used.set(e.id, now);
+			if (was === 'forged') this.#forged.splice(this.#forged.indexOf(e), 1);
+			if (now === 'forged') insertSorted(this.#forged, e);
+		}
+		this.#f.s.forged = this.#forged.map(forgedRecord);
+		for (const e of add) this.#fold(e);
+		this.stats.incremental++;
+		return this.#f.s;
+	}
+
 	#full(entries: readonly unknown[]): VolunteerState {
 		this.#f = new Fold();
 		this.#read = new WeakSet();
 		this.#seen = new Map();
 		this.#last = undefined;
+		this.#used = new Map();
+		this.#forged = [];
+		this.#entries = entries;
 		this.#count = entries.length;
 		const valid: DomainEvent[] = [];
 		for (const x of entries) {
@@ -529,9 +582,11 @@ export class VolunteerFolder {
 		return this.#f.s;
 	}
 
-	/** Apply events in (HLC, id) order, each id once. */
+	/** Apply events in (HLC, id) order, each id once; with `authentic`, only those judged ok. */
 	#apply(sorted: readonly DomainEvent[]): void {
 		const f = this.#f;
+		const check = this.#opts.authentic;
+		let forged = false;
 		for (const e of sorted) {
 			const known = this.#seen.get(e.id);
 			if (known !== undefined) {
@@ -541,11 +596,31 @@ export class VolunteerFolder {
 				continue;
 			}
 			this.#seen.set(e.id, e);
-			f.apply(e);
-			f.s.applied++;
-			this.#last = e;
+			const v = check ? check(e) : 'ok';
+			if (check) this.#used.set(e.id, v);
+			if (v === 'ok') this.#fold(e);
+			else if (v === 'forged') {
+				insertSorted(this.#forged, e);
+				forged = true;
+			}
 		}
+		if (forged) f.s.forged = this.#forged.map(forgedRecord);
 	}
+
+	#fold(e: DomainEvent): void {
+		this.#f.apply(e);
+		this.#f.s.applied++;
+		this.#last = e;
+	}
+}
+
+const forgedRecord = (e: DomainEvent): ForgedEvent => ({ event: e.id, type: e.type, actor: e.actor, role: e.role, at: e.at });
+
+/** Put a forged event in its replay place (the list is short: forged events are rare). */
+function insertSorted(list: DomainEvent[], e: DomainEvent): void {
+	let i = list.length;
+	while (i > 0 && compareEvents(list[i - 1], e) > 0) i--;
+	list.splice(i, 0, e);
 }
 
 /** Free seats of a shift (what a device quotes as `sawFree` when signing up). */

@@ -170,6 +170,16 @@ export interface Refusal {
 	reason: RefuseCode;
 }
 
+/** An event whose signature does not hold (docs/security.md): never applied, listed for the office. */
+export interface ForgedEvent {
+	event: string;
+	type: string;
+	actor: string;
+	role: string;
+	/** the event's HLC time */
+	at: string;
+}
+
 export interface VolunteerConflict {
 	kind: 'lastSeat' | 'duplicate-id';
 	events: string[];
@@ -221,6 +231,8 @@ export interface VolunteerState {
 	notices: Notice[];
 	refusals: Refusal[];
 	conflicts: VolunteerConflict[];
+	/** events judged forged (bad signature, another person's name, a role not held), in replay order; none applied */
+	forged: ForgedEvent[];
 	/** events applied, in replay order */
 	applied: number;
 }
