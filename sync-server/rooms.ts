@@ -455,6 +455,11 @@ export class Rooms {
 		return this.writer.hasPending(doc);
 	}
 
+	/** Whether `doc` is in memory here. */
+	isLoaded(doc: string): boolean {
+		return this.#rooms.has(doc);
+	}
+
 	/** An update another instance committed: applied if the document is loaded here (else it is in storage). */
 	applyRemote(doc: string, update: Uint8Array): void {
 		this.#rooms.get(doc)?.applyRemote(update);

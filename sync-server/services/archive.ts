@@ -13,10 +13,15 @@
  * 2. Plan (`planArchive`, pure) on the live board's cases: final cases whose last event is old
  *    enough, merged cases with their parent.
  * 3. Copy their events into `community/<cid>/cases-archive/<year>` (`copyEvents`, by id: a run
- *    again copies nothing twice), then commit to SQLite.
+ *    again copies nothing twice), then commit (and wait for it: PostgreSQL commits asynchronously).
  * 4. Only when that commit went through: remove the moved events from the live board (and the
  *    restored ones from their archive), and commit again. A failed commit leaves everything in
  *    the live board for the next run: nothing is ever only in memory.
+ *
+ * Runs of one community never overlap (the office's request waits for a daily run under way).
+ * With several instances the daily run is the one of the instance holding the services' lease
+ * (lease.ts); an office's request runs where it arrives (copying is by id, so even two runs on
+ * two instances at once duplicate nothing).
  *
  * Moving never changes a case: the relay's figures and Open311 replay the live board and the
  * archives together (case-states.ts), and an archive replays with the same reducer.
@@ -56,12 +61,16 @@ export interface ArchiverOptions {
 	minAgeDays?: number;
 	/** run daily (default true) */
 	daily?: boolean;
+	/** whether this instance runs the daily archive (the services' lease); default yes */
+	leads?: () => boolean;
 }
 
 const HOUR = 3_600_000;
 
 export class CaseArchiver {
 	#timer: NodeJS.Timeout | undefined;
+	/** the run under way per community: the next waits for it */
+	#runs = new Map<string, Promise<ArchiveRun>>();
 	readonly minAgeDays: number;
 
 	constructor(private readonly o: ArchiverOptions) {
@@ -78,10 +87,8 @@ export class CaseArchiver {
 	#schedule(): void {
 		const wait = CaseArchiver.nextRun(Date.now()) - Date.now();
 		this.#timer = setTimeout(() => {
-			try {
-				this.runAll();
-			} catch (e) {
-				log.error('case archive failed', { error: e instanceof Error ? e.message : String(e) });
+			if (this.o.leads?.() ?? true) {
+				this.runAll().catch((e: unknown) => log.error('case archive failed', { error: e instanceof Error ? e.message : String(e) }));
 			}
 			this.#schedule();
 		}, wait);
@@ -94,11 +101,11 @@ export class CaseArchiver {
 	}
 
 	/** Every community with a live board. */
-	runAll(now = Date.now()): ArchiveRun[] {
+	async runAll(now = Date.now()): Promise<ArchiveRun[]> {
 		const out: ArchiveRun[] = [];
 		for (const name of this.o.storage.listDocNames()) {
 			const p = parseDocName(name);
-			if (p?.kind === 'cases' && p.communityId) out.push(this.run(p.communityId, now));
+			if (p?.kind === 'cases' && p.communityId) out.push(await this.run(p.communityId, now));
 		}
 		return out;
 	}
@@ -112,11 +119,22 @@ export class CaseArchiver {
 		return out.sort();
 	}
 
-	/** One community (see the file's comment). */
-	run(cid: string, now = Date.now()): ArchiveRun {
+	/** One community (see the file's comment), after any run of it under way. */
+	run(cid: string, now = Date.now()): Promise<ArchiveRun> {
+		const before = this.#runs.get(cid);
+		const mine = (before ? before.catch(() => undefined) : Promise.resolve()).then(() => this.#run(cid, now));
+		this.#runs.set(cid, mine);
+		const forget = () => {
+			if (this.#runs.get(cid) === mine) this.#runs.delete(cid);
+		};
+		mine.then(forget, forget);
+		return mine;
+	}
+
+	async #run(cid: string, now: number): Promise<ArchiveRun> {
 		const { docs } = this.o;
 		const result: ArchiveRun = { communityId: cid, moved: {}, removedEvents: 0, restored: [] };
-		const live = docs.open(docName.cases(cid));
+		const live = await docs.open(docName.cases(cid));
 		try {
 			// 1. restore cases whose submit is archived but which got new events in the live board
 			const liveEvents = eventsOf(live.doc).toArray();
@@ -125,7 +143,7 @@ export class CaseArchiver {
 			const takeBack = new Map<string, Set<string>>();
 			if (orphans.size > 0) {
 				for (const name of this.#archiveNames(cid)) {
-					docs.use(name, (h) => {
+					await docs.use(name, (h) => {
 						const back = eventsOf(h.doc).toArray().filter((e) => e && orphans.has(e.subject));
 						if (back.length === 0) return;
 						live.transact((d) => copyEvents(d, back));
@@ -142,12 +160,12 @@ export class CaseArchiver {
 			// 3. copy, then make it durable
 			const moved = new Set<string>();
 			for (const [year, events] of plan.events) {
-				docs.use(archiveDocName(cid, year), (h) => h.transact((d) => copyEvents(d, events)));
+				await docs.use(archiveDocName(cid, year), (h) => h.transact((d) => copyEvents(d, events)));
 				for (const e of events) moved.add(e.id);
 			}
 			for (const year of plan.moves.values()) result.moved[year] = (result.moved[year] ?? 0) + 1;
 			if (moved.size === 0 && takeBack.size === 0) return result;
-			if (!docs.commit()) {
+			if (!(await docs.commit())) {
 				result.deferred = true;
 				log.warn('case archive deferred: the commit failed', { community: cid });
 				return result;
@@ -155,8 +173,8 @@ export class CaseArchiver {
 
 			// 4. only now take them out of the live board (and the restored ones out of their archive)
 			result.removedEvents = moved.size ? live.transact((d) => removeEvents(d, moved)) : 0;
-			for (const [name, ids] of takeBack) docs.use(name, (h) => h.transact((d) => removeEvents(d, ids)));
-			if (!docs.commit()) log.warn('case archive: removing from the live board not committed yet (the group commit retries)', { community: cid });
+			for (const [name, ids] of takeBack) await docs.use(name, (h) => h.transact((d) => removeEvents(d, ids)));
+			if (!(await docs.commit())) log.warn('case archive: removing from the live board not committed yet (the group commit retries)', { community: cid });
 			log.info('cases archived', { community: cid, moved: JSON.stringify(result.moved), removedEvents: result.removedEvents, restored: result.restored.length });
 			return result;
 		} finally {
@@ -198,7 +216,7 @@ export class CaseArchiver {
 			sendJson(res, 404, { error: `no cases document for ${auth.user.communityId}` });
 			return true;
 		}
-		sendJson(res, 200, { minAgeDays: this.minAgeDays, now: new Date(now).toISOString(), ...this.run(auth.user.communityId, now) });
+		sendJson(res, 200, { minAgeDays: this.minAgeDays, now: new Date(now).toISOString(), ...(await this.run(auth.user.communityId, now)) });
 		return true;
 	}
 }

@@ -6,8 +6,8 @@
  * each event).
  *
  * The result is cached per community and thrown away when any of those documents changes: every
- * change reaches a document through a room, so the room watcher sees it (a document that is not
- * loaded does not change).
+ * change reaches a document through a room here, so the room watcher sees it, or through another
+ * instance, whose commit the fan-out announces (`stored`; `resynced` when messages were missed).
  */
 import { docName, parseDocName, type ParsedDocName } from '../../src/lib/model/catalogue';
 import { eventsOf, replay, type DomainEvent, type Folded } from '../../src/lib/model/events';
@@ -19,12 +19,14 @@ import type { ServiceDocs } from './docs';
 import type { RoomWatcher } from './watch';
 
 interface Cached {
-	version: number;
+	version: string;
 	cases: Map<string, Folded<CaseState>>;
 }
 
 export class CaseStates implements RoomWatcher {
 	#versions = new Map<string, number>();
+	/** bumped when fan-out messages were missed: every cached result is stale */
+	#epoch = 0;
 	#cache = new Map<string, Cached>();
 
 	constructor(
@@ -35,9 +37,19 @@ export class CaseStates implements RoomWatcher {
 	) {}
 
 	updated(_room: Room, _u: Uint8Array, _origin: unknown, doc: ParsedDocName): void {
+		this.stored('', doc);
+	}
+
+	/** Another instance changed a case document not loaded here (several instances: not every change passes a room here). */
+	stored(_name: string, doc: ParsedDocName): void {
 		if ((doc.kind === 'cases' || doc.kind === 'casesArchive') && doc.communityId) {
 			this.#versions.set(doc.communityId, (this.#versions.get(doc.communityId) ?? 0) + 1);
 		}
+	}
+
+	resynced(): void {
+		this.#epoch++;
+		this.#cache.clear();
 	}
 
 	/** The documents holding a community's cases: the live board first, then the archives by year. */
@@ -54,8 +66,8 @@ export class CaseStates implements RoomWatcher {
 	}
 
 	/** The community's cases by id, replayed (cached until one of its case documents changes). */
-	cases(cid: string): Map<string, Folded<CaseState>> {
-		const version = this.#versions.get(cid) ?? 0;
+	async cases(cid: string): Promise<Map<string, Folded<CaseState>>> {
+		const version = `${this.#epoch}.${this.#versions.get(cid) ?? 0}`;
 		const hit = this.#cache.get(cid);
 		if (hit && hit.version === version) {
 			this.#cache.delete(cid);
@@ -63,7 +75,7 @@ export class CaseStates implements RoomWatcher {
 			return hit.cases;
 		}
 		let events: DomainEvent[] = [];
-		for (const name of this.docNames(cid)) this.docs.use(name, (h) => (events = events.concat(eventsOf(h.doc).toArray())));
+		for (const name of this.docNames(cid)) await this.docs.use(name, (h) => (events = events.concat(eventsOf(h.doc).toArray())));
 		const cases = replay(events, caseReducer, initCaseState);
 		this.#cache.delete(cid);
 		this.#cache.set(cid, { version, cases });

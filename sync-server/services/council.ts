@@ -16,11 +16,11 @@ import { docName, parseDocName, type ParsedDocName } from '../../src/lib/model/c
 import { appendEvent, eventsOf, type DomainEvent } from '../../src/lib/model/events';
 import { parseHlc, isHlc } from '../../src/lib/model/hlc';
 import { initMeta } from '../../src/lib/model/schema';
-import { errorText, log } from '../log';
 import type { Room } from '../rooms';
 import type { ServiceDocs } from './docs';
 import type { ServiceStore } from './store';
 import type { RoomWatcher } from './watch';
+import { DocWorker } from './worker';
 
 export const contactCouncil = {
 	outbox: (d: Y.Doc) => d.getArray<unknown>('councilOutbox'),
@@ -58,59 +58,38 @@ export function councilCopy(x: unknown, actor: string, now: number): { event: Do
 export class CouncilIntake implements RoomWatcher {
 	readonly #docs: ServiceDocs;
 	readonly #store: ServiceStore;
-	#queue = new Set<string>();
-	#timer: NodeJS.Immediate | undefined;
-	#stopped = false;
+	readonly worker: DocWorker<true>;
 	readonly stats = { taken: 0, refused: 0 };
 
 	constructor(deps: { docs: ServiceDocs; store: ServiceStore }) {
 		this.#docs = deps.docs;
 		this.#store = deps.store;
+		this.worker = new DocWorker<true>({ what: 'council intake', docs: deps.docs, take: (name) => this.#take(name), merge: () => true });
 	}
 
 	loaded(room: Room, doc: ParsedDocName): void {
 		if (doc.kind !== 'contact') return;
-		contactCouncil.outbox(room.doc).observe((ev) => {
-			if (this.#docs.isOwn(ev.transaction.origin) || !ev.changes.delta.some((d) => d.insert !== undefined)) return;
-			this.#enqueue(room.name);
-		});
-		if (!this.#docs.isOpening(room.name) && contactCouncil.outbox(room.doc).length > 0) this.#enqueue(room.name);
+		this.worker.watchOutbox(room.name, contactCouncil.outbox(room.doc), () => true);
+		if (!this.#docs.isOpening(room.name) && contactCouncil.outbox(room.doc).length > 0) this.worker.enqueue(room.name, true);
+	}
+
+	/** Another instance committed to a contact document not loaded here. */
+	stored(name: string, doc: ParsedDocName): void {
+		if (doc.kind === 'contact') this.worker.enqueue(name, true);
 	}
 
 	stop(): void {
-		this.#stopped = true;
-		if (this.#timer) clearImmediate(this.#timer);
-		this.#timer = undefined;
+		this.worker.stop();
 	}
 
 	get idle(): boolean {
-		return this.#queue.size === 0;
+		return this.worker.idle;
 	}
 
-	#enqueue(name: string): void {
-		this.#queue.add(name);
-		if (!this.#stopped) this.#timer ??= setImmediate(() => this.#run());
-	}
-
-	#run(): void {
-		this.#timer = undefined;
-		if (this.#stopped) return;
-		const names = [...this.#queue];
-		this.#queue.clear();
-		for (const name of names) {
-			try {
-				this.#take(name);
-			} catch (e) {
-				log.error('council intake: contact document failed', { doc: name, error: errorText(e) });
-			}
-		}
-		this.#docs.commit();
-	}
-
-	#take(name: string): void {
+	async #take(name: string): Promise<void> {
 		const p = parseDocName(name);
 		if (p?.kind !== 'contact' || !p.communityId || !p.userId) return;
-		const h = this.#docs.open(name);
+		const h = await this.#docs.open(name);
 		try {
 			const marks = contactCouncil.marks(h.doc);
 			const pending = contactCouncil.outbox(h.doc).toArray().filter((x) => isObj(x) && typeof x.id === 'string' && !marks.has(x.id));
@@ -118,7 +97,7 @@ export class CouncilIntake implements RoomWatcher {
 			const actor = this.#store.reporterOfDoc(name)?.reporterId ?? this.#store.pseudonym(p.communityId, p.userId);
 			const now = Date.now();
 			const out = new Map<string, CouncilMark>();
-			const council = this.#docs.open(docName.council(p.communityId));
+			const council = await this.#docs.open(docName.council(p.communityId));
 			try {
 				const have = new Set((eventsOf(council.doc).toArray() as DomainEvent[]).map((e) => e?.id));
 				council.transact((doc) => {
@@ -138,8 +117,9 @@ export class CouncilIntake implements RoomWatcher {
 			} finally {
 				council.release();
 			}
-			h.transact(() => {
-				for (const [id, m] of out) marks.set(id, m);
+			// the handle afresh: a room may rebuild its document while the council document loads
+			h.transact((doc) => {
+				for (const [id, m] of out) contactCouncil.marks(doc).set(id, m);
 			});
 			for (const m of out.values()) this.stats[m.status]++;
 		} finally {

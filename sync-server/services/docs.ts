@@ -7,6 +7,9 @@
  * every connection of the document and queued for the same group commit (R15); nothing here
  * touches SQLite. A released document may leave memory (R18), after `lingerMs` so that a burst
  * of requests does not load and unload it each time.
+ *
+ * `open` resolves once the room holds the stored document: with SQLite at once, with PostgreSQL
+ * (DATABASE_URL) after the load's round trip. A service never reads a document still loading.
  */
 import type * as Y from 'yjs';
 import type { Peer, Room, Rooms } from '../rooms';
@@ -32,6 +35,8 @@ export interface DocHandle {
 interface Entry {
 	room: Room;
 	refs: number;
+	/** resolves once the room holds the stored document */
+	ready: Promise<void>;
 	timer?: NodeJS.Timeout;
 }
 
@@ -39,8 +44,8 @@ export class ServiceDocs {
 	readonly peer: ServicePeer;
 	#open = new Map<string, Entry>();
 	#closed = false;
-	/** the document this service is loading right now (room watchers run inside the join) */
-	#joining: string | undefined;
+	/** documents this service is loading right now (room watchers' `loaded` runs before they are ready) */
+	#loading = new Set<string>();
 
 	constructor(
 		private readonly rooms: Rooms,
@@ -57,10 +62,11 @@ export class ServiceDocs {
 
 	/** Whether this service is opening `name` right now: a watcher's `loaded` call caused by this service. */
 	isOpening(name: string): boolean {
-		return this.#joining === name;
+		return this.#loading.has(name);
 	}
 
-	open(name: string): DocHandle {
+	/** The document, once loaded (see the file's comment). */
+	async open(name: string): Promise<DocHandle> {
 		if (this.#closed) throw new Error(`${this.peer.service}: documents are closed (relay stopping)`);
 		let e = this.#open.get(name);
 		if (e) {
@@ -68,17 +74,16 @@ export class ServiceDocs {
 			e.timer = undefined;
 			e.refs++;
 		} else {
-			this.#joining = name;
-			try {
-				e = { room: this.rooms.join(name, this.peer), refs: 1 };
-			} finally {
-				this.#joining = undefined;
-			}
+			this.#loading.add(name);
+			const room = this.rooms.join(name, this.peer);
+			// Runs after the watchers' `loaded` (registered by the join): they still see isOpening.
+			const ready = new Promise<void>((resolve) => room.whenReady(resolve)).finally(() => this.#loading.delete(name));
+			e = { room, refs: 1, ready };
 			this.#open.set(name, e);
 		}
 		const entry = e;
 		let released = false;
-		return {
+		const handle: DocHandle = {
 			name,
 			get doc() {
 				return entry.room.doc;
@@ -94,21 +99,27 @@ export class ServiceDocs {
 				this.#release(name, entry);
 			}
 		};
+		await entry.ready;
+		if (this.#closed) {
+			handle.release();
+			throw new Error(`${this.peer.service}: documents are closed (relay stopping)`);
+		}
+		return handle;
 	}
 
-	/** Open, run, release. */
-	use<T>(name: string, fn: (h: DocHandle) => T): T {
-		const h = this.open(name);
+	/** Open (awaiting the load), run, release. */
+	async use<T>(name: string, fn: (h: DocHandle) => T | Promise<T>): Promise<T> {
+		const h = await this.open(name);
 		try {
-			return fn(h);
+			return await fn(h);
 		} finally {
 			h.release();
 		}
 	}
 
-	/** Commit everything queued now (the group commit, R15); false if SQLite refused (it retries). */
-	commit(): boolean {
-		return this.rooms.flush();
+	/** Commit everything queued and wait for it (the group commit, R15); false if storage refused (it retries). */
+	commit(): Promise<boolean> {
+		return this.rooms.commitAll();
 	}
 
 	#release(name: string, e: Entry): void {

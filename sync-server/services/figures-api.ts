@@ -102,15 +102,12 @@ export class FiguresApi {
 		}
 
 		const { territory, cases } = this.deps;
-		const own = territory.get(auth.user.communityId).info;
+		const own = (await territory.get(auth.user.communityId)).info;
 		if (!own) {
 			sendJson(res, 404, { error: `社区 ${auth.user.communityId} 没有公开资料（街道、区）/ Community ${auth.user.communityId} has no public record (street, district)` });
 			return true;
 		}
-		const members: CommunityTerritory[] = territory
-			.communityIds()
-			.map((cid) => territory.get(cid))
-			.filter(({ id, info }) => {
+		const members: CommunityTerritory[] = (await Promise.all(territory.communityIds().map((cid) => territory.get(cid)))).filter(({ id, info }) => {
 				if (!info) return false;
 				if (scope === 'community') return id === own.id;
 				if (info.city !== own.city || info.district !== own.district) return false;
@@ -120,7 +117,7 @@ export class FiguresApi {
 		const byCommunity = new Map<string, CaseState[]>();
 		for (const c of members) {
 			const list: CaseState[] = [];
-			for (const f of cases.cases(c.id).values()) if (f.state.exists) list.push(f.state);
+			for (const f of (await cases.cases(c.id)).values()) if (f.state.exists) list.push(f.state);
 			byCommunity.set(c.id, list);
 		}
 		const all = [...byCommunity.values()].flat();

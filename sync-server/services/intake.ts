@@ -20,7 +20,7 @@
  * idempotent and converge when replayed after a restart or by a second relay with the same
  * intake secret.
  */
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { docName, parseDocName, type ParsedDocName } from '../../src/lib/model/catalogue';
 import { caseReducer, initCaseState } from '../../src/lib/model/cases/reducer';
 import { residentView, type ResidentCaseView } from '../../src/lib/model/cases/resident';
@@ -32,8 +32,9 @@ import type { Room } from '../rooms';
 import type { Storage } from '../storage';
 import type { DocHandle, ServiceDocs } from './docs';
 import type { ReporterLink, ServiceStore } from './store';
-import type { Territory } from './territory';
+import { gridIn, type CommunityTerritory, type Territory } from './territory';
 import type { RoomWatcher } from './watch';
+import { DocWorker } from './worker';
 
 /** What the intake reads and writes in a contact document (besides `profile.reporterId`). */
 export const contactIntake = {
@@ -75,6 +76,15 @@ export function submitReporter(e: DomainEvent): string | undefined {
 	return isOffice(e.role) && isKey(d.reporter) ? d.reporter : e.actor;
 }
 
+/** The JSON values an update inserts (events appended to a document's log), without a document to apply it to. */
+function insertedValues(update: Uint8Array): unknown[] {
+	try {
+		return Y.decodeUpdate(update).structs.flatMap((s) => (s instanceof Y.Item && s.content instanceof Y.ContentAny ? s.content.arr : []));
+	} catch {
+		return [];
+	}
+}
+
 /** JSON as Yjs stores it: no `undefined` members. */
 const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
@@ -83,22 +93,20 @@ export interface IntakeDeps {
 	store: ServiceStore;
 	storage: Storage;
 	territory: Territory;
-	/** contact documents handled per tick (the rest wait for the next one) */
+	/** contact documents handled per commit (the rest wait for the next one) */
 	batch?: number;
 }
+
+/** A contact document to look at (and whether to refresh every view of its resident), or cases that changed. */
+type Job = { all: boolean } | { subjects: Set<string> };
 
 export class Intake implements RoomWatcher {
 	readonly #docs: ServiceDocs;
 	readonly #store: ServiceStore;
 	readonly #storage: Storage;
 	readonly #territory: Territory;
-	readonly #batch: number;
-	/** contact documents to look at, and whether to refresh every view of their resident */
-	#contacts = new Map<string, { all: boolean }>();
-	/** community → cases that changed */
-	#changed = new Map<string, Set<string>>();
-	#timer: NodeJS.Immediate | undefined;
-	#stopped = false;
+	/** contact documents and cases documents (with the cases that changed), one at a time */
+	readonly worker: DocWorker<Job>;
 	/** counters, for the log and the tests */
 	readonly stats = { taken: 0, refused: 0, views: 0 };
 
@@ -107,34 +115,66 @@ export class Intake implements RoomWatcher {
 		this.#store = deps.store;
 		this.#storage = deps.storage;
 		this.#territory = deps.territory;
-		this.#batch = deps.batch ?? 200;
+		this.worker = new DocWorker<Job>({
+			what: 'intake',
+			docs: deps.docs,
+			batch: deps.batch,
+			take: (name, job) => ('subjects' in job ? this.#mirror(name, job.subjects) : this.#serviceContact(name, { all: job.all })),
+			merge: (a, b) => ('subjects' in a && 'subjects' in b ? { subjects: new Set([...a.subjects, ...b.subjects]) } : { all: ('all' in a && a.all) || ('all' in b && b.all) }),
+			// The marks are durable once this commit is: only then forget that a document needs a look.
+			committed: (done, ok, started) => {
+				if (ok) for (const name of done) if (parseDocName(name)?.kind === 'contact') this.#store.clearDirty(name, started);
+			}
+		});
 	}
 
 	// ---- watching rooms ----
 
 	loaded(room: Room, doc: ParsedDocName): void {
 		if (doc.kind === 'contact') {
-			contactIntake.outbox(room.doc).observe((ev) => {
-				if (this.#docs.isOwn(ev.transaction.origin) || !ev.changes.delta.some((d) => d.insert !== undefined)) return;
-				try {
-					// Before the update is committed, so a crash in between leaves the mark (swept at start).
-					this.#store.markDirty(room.name);
-				} catch (e) {
-					log.error('intake: cannot mark contact document', { doc: room.name, error: errorText(e) });
-				}
-				this.#queueContact(room.name, false);
-			});
+			this.worker.watchOutbox(
+				room.name,
+				contactIntake.outbox(room.doc),
+				() => ({ all: false }),
+				// Before the update is committed, so a crash in between leaves the mark (swept at start).
+				() => this.#markDirty(room.name)
+			);
 			// A document this service is opening is being handled already.
-			if (!this.#docs.isOpening(room.name)) this.#queueContact(room.name, true);
+			if (!this.#docs.isOpening(room.name)) this.worker.enqueue(room.name, { all: true });
 		} else if (doc.kind === 'cases' && doc.communityId) {
-			const cid = doc.communityId;
 			eventsOf(room.doc).observe((ev) => {
 				const subjects = new Set<string>();
 				for (const d of ev.changes.delta) {
 					if (Array.isArray(d.insert)) for (const x of d.insert) if (isObj(x) && isKey(x.subject)) subjects.add(x.subject);
 				}
-				if (subjects.size > 0) this.#queueChanged(cid, subjects);
+				if (subjects.size > 0) this.worker.enqueue(room.name, { subjects });
 			});
+		}
+	}
+
+	/** Another instance committed to a document not loaded here: an outbox item, or cases to mirror back. */
+	stored(name: string, doc: ParsedDocName, update: Uint8Array): void {
+		if (!this.worker.active) return;
+		if (doc.kind === 'contact') {
+			this.#markDirty(name);
+			this.worker.enqueue(name, { all: false });
+		} else if (doc.kind === 'cases' && doc.communityId) {
+			const subjects = new Set<string>();
+			for (const x of insertedValues(update)) if (isObj(x) && isKey(x.subject)) subjects.add(x.subject);
+			if (subjects.size > 0) this.worker.enqueue(name, { subjects });
+		}
+	}
+
+	/** Fan-out messages were missed: look at every contact document again. */
+	resynced(): void {
+		this.sweep(true);
+	}
+
+	#markDirty(name: string): void {
+		try {
+			this.#store.markDirty(name);
+		} catch (e) {
+			log.error('intake: cannot mark contact document', { doc: name, error: errorText(e) });
 		}
 	}
 
@@ -143,88 +183,42 @@ export class Intake implements RoomWatcher {
 		for (const l of links) this.#store.register(l);
 	}
 
-	/** Look again at contact documents that may hold outbox events not taken in (see the header). */
-	sweep(): number {
-		const registered = this.#store.registeredDocs();
+	/**
+	 * Look again at contact documents that may hold outbox events not taken in (see the header);
+	 * `all`: every contact document (an instance taking the services over from another).
+	 */
+	sweep(all = false): number {
+		if (!this.worker.active) return 0;
+		const registered = all ? new Set<string>() : this.#store.registeredDocs();
 		const names = new Set(this.#store.dirtyDocs());
 		for (const name of this.#storage.listDocNames()) {
 			if (!registered.has(name) && parseDocName(name)?.kind === 'contact') names.add(name);
 		}
-		for (const name of names) this.#queueContact(name, true);
+		for (const name of names) this.worker.enqueue(name, { all: true });
 		if (names.size > 0) log.info('intake sweep', { contacts: names.size });
 		return names.size;
 	}
 
 	stop(): void {
-		this.#stopped = true;
-		if (this.#timer) clearImmediate(this.#timer);
-		this.#timer = undefined;
+		this.worker.stop();
 	}
 
 	/** Whether work is queued (tests, shutdown). */
 	get idle(): boolean {
-		return this.#contacts.size === 0 && this.#changed.size === 0;
-	}
-
-	#queueContact(name: string, all: boolean): void {
-		const job = this.#contacts.get(name);
-		if (job) job.all ||= all;
-		else this.#contacts.set(name, { all });
-		this.#schedule();
-	}
-
-	#queueChanged(cid: string, subjects: Set<string>): void {
-		const set = this.#changed.get(cid);
-		if (set) for (const s of subjects) set.add(s);
-		else this.#changed.set(cid, subjects);
-		this.#schedule();
-	}
-
-	#schedule(): void {
-		if (!this.#stopped) this.#timer ??= setImmediate(() => this.#run());
-	}
-
-	#run(): void {
-		this.#timer = undefined;
-		if (this.#stopped) return;
-		const started = Date.now();
-		const done: string[] = [];
-		for (const [name, job] of [...this.#contacts].slice(0, this.#batch)) {
-			this.#contacts.delete(name);
-			try {
-				this.#serviceContact(name, { all: job.all });
-				done.push(name);
-			} catch (e) {
-				log.error('intake: contact document failed', { doc: name, error: errorText(e) });
-			}
-		}
-		const changed = this.#changed;
-		this.#changed = new Map();
-		for (const [cid, subjects] of changed) {
-			try {
-				this.#mirror(cid, subjects);
-			} catch (e) {
-				log.error('intake: mirroring cases failed', { community: cid, error: errorText(e) });
-			}
-		}
-		// The marks are durable once this commit is: only then forget that a document needs a look.
-		if (done.length > 0 && this.#docs.commit()) {
-			for (const name of done) this.#store.clearDirty(name, started);
-		}
-		if (!this.idle) this.#schedule();
+		return this.worker.idle;
 	}
 
 	// ---- one contact document ----
 
-	#serviceContact(name: string, opts: { all?: boolean; views?: Folded<CaseState>[] }): void {
+	async #serviceContact(name: string, opts: { all?: boolean; views?: Folded<CaseState>[] }): Promise<void> {
 		const p = parseDocName(name);
 		if (p?.kind !== 'contact' || !p.communityId || !p.userId) return;
-		const h = this.#docs.open(name);
+		const h = await this.#docs.open(name);
 		try {
 			const link = this.#reporter(h, p.communityId, p.userId);
 			if (!link) return;
-			this.#take(h, link);
-			if (opts.all) this.#mirrorAll(h, link);
+			await this.#take(h, link);
+			if (opts.all) await this.#mirrorAll(h, link);
 			if (opts.views) this.#writeViews(h, link, opts.views);
 		} finally {
 			h.release();
@@ -251,7 +245,7 @@ export class Intake implements RoomWatcher {
 	}
 
 	/** Take the outbox events not marked yet into the cases document. */
-	#take(h: DocHandle, link: ReporterLink): void {
+	async #take(h: DocHandle, link: ReporterLink): Promise<void> {
 		const marks = contactIntake.intake(h.doc);
 		const pending = contactIntake
 			.outbox(h.doc)
@@ -259,7 +253,8 @@ export class Intake implements RoomWatcher {
 			.filter((x): x is Record<string, unknown> & { id: string } => isObj(x) && isKey(x.id) && !marks.has(x.id));
 		if (pending.length === 0) return;
 		const out: Array<[string, IntakeMark]> = [];
-		this.#docs.use(docName.cases(link.communityId), (cases) => {
+		const territory = await this.#territory.get(link.communityId);
+		await this.#docs.use(docName.cases(link.communityId), (cases) => {
 			const byId = new Map<string, DomainEvent>();
 			const bySubject = new Map<string, DomainEvent[]>();
 			for (const e of eventsOf(cases.doc).toArray()) {
@@ -278,7 +273,7 @@ export class Intake implements RoomWatcher {
 					out.push([item.id, { status: 'taken', case: known.subject }]);
 					continue;
 				}
-				const t = this.#transform(item, link);
+				const t = this.#transform(item, link, territory);
 				if ('reason' in t) {
 					out.push([item.id, { status: 'refused', ...(isKey(item.subject) ? { case: item.subject } : {}), reason: t.reason, ...(t.detail ? { detail: t.detail } : {}) }]);
 					continue;
@@ -298,7 +293,7 @@ export class Intake implements RoomWatcher {
 				bySubject.set(e.subject, [...history, e]);
 				out.push([item.id, { status: 'taken', case: e.subject }]);
 			}
-			// The cases document first, then the marks: both in this tick, so in one group commit.
+			// The cases document first, then the marks (after microtasks only): one group commit holds both.
 			if (append.length > 0) {
 				cases.transact((doc) => {
 					initMeta(doc, 'cases');
@@ -306,8 +301,10 @@ export class Intake implements RoomWatcher {
 				});
 			}
 		});
-		const changed = out.filter(([id, m]) => canonicalJson(marks.get(id)) !== canonicalJson(m));
-		if (changed.length > 0) h.transact(() => changed.forEach(([id, m]) => marks.set(id, m)));
+		// the handle afresh: a room may rebuild its document while the cases document loads
+		const marksNow = contactIntake.intake(h.doc);
+		const changed = out.filter(([id, m]) => canonicalJson(marksNow.get(id)) !== canonicalJson(m));
+		if (changed.length > 0) h.transact(() => changed.forEach(([id, m]) => marksNow.set(id, m)));
 		for (const [, m] of changed) this.stats[m.status === 'taken' ? 'taken' : 'refused']++;
 		if (changed.length > 0) {
 			log.info('intake', { doc: h.name, taken: changed.filter(([, m]) => m.status === 'taken').length, refused: changed.filter(([, m]) => m.status === 'refused').length });
@@ -315,7 +312,7 @@ export class Intake implements RoomWatcher {
 	}
 
 	/** The event as it goes into the cases document, or why it cannot. */
-	#transform(item: Record<string, unknown>, link: ReporterLink): { event: DomainEvent } | { reason: RejectCode; detail?: string } {
+	#transform(item: Record<string, unknown>, link: ReporterLink, territory: CommunityTerritory): { event: DomainEvent } | { reason: RejectCode; detail?: string } {
 		const type = item.type;
 		if (typeof type !== 'string' || !(CASE_EVENT_TYPES as readonly string[]).includes(type)) return { reason: 'unknownType' };
 		if (!(RESIDENT_EVENT_TYPES as readonly string[]).includes(type)) return { reason: 'noRight' };
@@ -325,7 +322,7 @@ export class Intake implements RoomWatcher {
 		if (type === 'submit') {
 			data.channel ??= 'report';
 			if (data.gridId === undefined && isLngLat(data.location)) {
-				const gridId = this.#territory.gridAt(link.communityId, data.location);
+				const gridId = gridIn(territory, data.location);
 				if (gridId) data.gridId = gridId;
 			}
 		}
@@ -346,8 +343,8 @@ export class Intake implements RoomWatcher {
 	// ---- mirroring back ----
 
 	/** Every case of this resident, from the cases document. */
-	#mirrorAll(h: DocHandle, link: ReporterLink): void {
-		const folded = this.#docs.use(docName.cases(link.communityId), (cases) => {
+	async #mirrorAll(h: DocHandle, link: ReporterLink): Promise<void> {
+		const folded = await this.#docs.use(docName.cases(link.communityId), (cases) => {
 			const all = eventsOf(cases.doc).toArray();
 			const mine = new Set<string>();
 			for (const e of all) if (isObj(e) && e.type === 'submit' && submitReporter(e) === link.reporterId) mine.add(e.subject);
@@ -357,9 +354,11 @@ export class Intake implements RoomWatcher {
 	}
 
 	/** Cases of one community changed: refresh the views of those whose reporter is a known resident. */
-	#mirror(cid: string, subjects: Set<string>): void {
+	async #mirror(casesDoc: string, subjects: Set<string>): Promise<void> {
+		const cid = parseDocName(casesDoc)?.communityId;
+		if (!cid) return;
 		const byDoc = new Map<string, Folded<CaseState>[]>();
-		this.#docs.use(docName.cases(cid), (cases) => {
+		await this.#docs.use(casesDoc, (cases) => {
 			const all = eventsOf(cases.doc).toArray();
 			const wanted = new Set<string>();
 			for (const e of all) {
@@ -376,7 +375,7 @@ export class Intake implements RoomWatcher {
 				else byDoc.set(link.doc, [f]);
 			}
 		});
-		for (const [doc, views] of byDoc) this.#serviceContact(doc, { views });
+		for (const [doc, views] of byDoc) await this.#serviceContact(doc, { views });
 	}
 
 	#writeViews(h: DocHandle, link: ReporterLink, folded: Iterable<Folded<CaseState>>): void {

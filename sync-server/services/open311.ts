@@ -186,7 +186,7 @@ export class Open311 {
 				if (method === 'POST') await this.#post(req, res, url, format);
 				else {
 					only('GET');
-					this.#list(res, url, format);
+					await this.#list(res, url, format);
 				}
 				return true;
 			}
@@ -196,7 +196,7 @@ export class Open311 {
 				const all = this.#readScope(url.searchParams.get('api_key'));
 				this.#jurisdiction(url.searchParams.get('jurisdiction_id'));
 				const id = decode(one[1]);
-				const found = this.#find([id], all);
+				const found = await this.#find([id], all);
 				if (found.length === 0) throw err(404, `No service request "${id}"`);
 				sendRequests(res, format, found);
 				return true;
@@ -261,10 +261,10 @@ export class Open311 {
 	}
 
 	/** Cases of every community on this relay (all of them, or those of channel open311). */
-	#allCases(all: boolean): Array<{ cid: string; state: CaseState }> {
+	async #allCases(all: boolean): Promise<Array<{ cid: string; state: CaseState }>> {
 		const out: Array<{ cid: string; state: CaseState }> = [];
 		for (const cid of this.#communitiesWithCases()) {
-			for (const f of this.deps.cases.cases(cid).values()) {
+			for (const f of (await this.deps.cases.cases(cid)).values()) {
 				if (f.state.exists && (all || f.state.channel === 'open311')) out.push({ cid, state: f.state });
 			}
 		}
@@ -280,11 +280,11 @@ export class Open311 {
 		return [...out].sort();
 	}
 
-	#find(ids: string[], all: boolean): Open311Request[] {
+	async #find(ids: string[], all: boolean): Promise<Open311Request[]> {
 		const out: Open311Request[] = [];
 		const want = new Set(ids);
 		for (const cid of this.#communitiesWithCases()) {
-			const cases = this.deps.cases.cases(cid);
+			const cases = await this.deps.cases.cases(cid);
 			for (const id of want) {
 				const f = cases.get(id);
 				if (f?.state.exists && (all || f.state.channel === 'open311')) {
@@ -298,7 +298,7 @@ export class Open311 {
 		return ids.flatMap((id) => out.filter((r) => r.service_request_id === id).slice(0, 1));
 	}
 
-	#list(res: ServerResponse, url: URL, format: Format): void {
+	async #list(res: ServerResponse, url: URL, format: Format): Promise<void> {
 		const q = url.searchParams;
 		const all = this.#readScope(q.get('api_key'));
 		this.#jurisdiction(q.get('jurisdiction_id'));
@@ -307,7 +307,7 @@ export class Open311 {
 			// The standard: with service_request_id, every other filter is ignored.
 			const list = ids.split(',').map((s) => s.trim()).filter(Boolean);
 			if (list.length === 0 || list.length > MAX_REQUESTS) throw err(400, `service_request_id must list 1–${MAX_REQUESTS} ids, comma-separated`);
-			sendRequests(res, format, this.#find([...new Set(list)], all));
+			sendRequests(res, format, await this.#find([...new Set(list)], all));
 			return;
 		}
 		const errors: Open311Error[] = [];
@@ -337,7 +337,7 @@ export class Open311 {
 		if (start === undefined && end === undefined) end = Date.now();
 		if (start === undefined) start = end! - DEFAULT_DAYS * DAY_MS;
 		end ??= start + DEFAULT_DAYS * DAY_MS;
-		const matches = this.#allCases(all)
+		const matches = (await this.#allCases(all))
 			.filter(({ state: s }) => s.submittedAt >= start! && s.submittedAt <= end!)
 			.filter(({ state: s }) => !codes || codes.includes(s.category))
 			.map(({ state }) => open311Request(state))
@@ -412,7 +412,7 @@ export class Open311 {
 		const lat = latRaw === undefined ? NaN : Number(latRaw);
 		const lng = lngRaw === undefined ? NaN : Number(lngRaw);
 		const addressId = get('address_id');
-		const building = latRaw === undefined && lngRaw === undefined && addressId ? this.deps.territory.building(addressId) : undefined;
+		const building = latRaw === undefined && lngRaw === undefined && addressId ? await this.deps.territory.building(addressId) : undefined;
 		if (latRaw !== undefined || lngRaw !== undefined) {
 			if (latRaw === undefined || lngRaw === undefined) bad('lat and long must both be sent');
 			else if (!(lat >= -90 && lat <= 90) || !(lng >= -180 && lng <= 180)) bad('lat must be a number in −90…90 and long in −180…180 (WGS84 decimal degrees)');
@@ -451,11 +451,11 @@ export class Open311 {
 		if (errors.length > 0) throw new Refused(errors);
 
 		const point: LngLat = building ? building.location : [lng, lat];
-		const place = building ?? this.deps.territory.locate(point);
+		const place = building ?? (await this.deps.territory.locate(point));
 		if (!place) {
 			throw err(400, `The point lat=${lat}, long=${lng} lies outside every grid this server serves: the request belongs to another jurisdiction (or the coordinates are not WGS84)`);
 		}
-		const buildingId = addressId && this.deps.territory.get(place.communityId).buildings.has(addressId) ? addressId : undefined;
+		const buildingId = addressId && (await this.deps.territory.get(place.communityId)).buildings.has(addressId) ? addressId : undefined;
 
 		const caseId = newCaseId();
 		const at = this.#clock.now();
@@ -485,8 +485,8 @@ export class Open311 {
 		if (Object.keys(attributes).length > 0) contact.attributes = attributes;
 
 		// The case and the contact fields in one tick: the same group commit holds both.
-		const cases = this.deps.docs.open(docName.cases(place.communityId));
-		const office = this.deps.docs.open(docName.office(place.communityId));
+		// Both loaded first: the case and the contact fields are then written in one tick, one group commit.
+		const [cases, office] = await Promise.all([this.deps.docs.open(docName.cases(place.communityId)), this.deps.docs.open(docName.office(place.communityId))]);
 		try {
 			cases.transact((doc) => {
 				initMeta(doc, 'cases');
@@ -500,7 +500,7 @@ export class Open311 {
 			cases.release();
 			office.release();
 		}
-		if (!this.deps.docs.commit()) {
+		if (!(await this.deps.docs.commit())) {
 			throw err(503, `Storage is failing: request ${caseId} is held in memory and will be stored when storage recovers; do not send it again`);
 		}
 		log.info('open311 request', { case: caseId, community: place.communityId, grid: place.gridId, service: code });

@@ -36,6 +36,11 @@ export interface Place {
 
 const inBox = ([x, y]: LngLat, [w, s, e, n]: [number, number, number, number]) => x >= w && x <= e && y >= s && y <= n;
 
+/** The grid of a community that contains the point (the first by id, should grids overlap). */
+export function gridIn(t: CommunityTerritory, point: LngLat): string | undefined {
+	return t.grids.find((g) => inBox(point, g.box) && pointInRing(point, g.polygon))?.id;
+}
+
 export class Territory implements RoomWatcher {
 	#cache = new Map<string, CommunityTerritory>();
 
@@ -46,6 +51,15 @@ export class Territory implements RoomWatcher {
 
 	updated(_room: Room, _u: Uint8Array, _origin: unknown, doc: ParsedDocName): void {
 		if (doc.kind === 'public' && doc.communityId) this.#cache.delete(doc.communityId);
+	}
+
+	/** Another instance changed a public document not loaded here. */
+	stored(_name: string, doc: ParsedDocName): void {
+		if (doc.kind === 'public' && doc.communityId) this.#cache.delete(doc.communityId);
+	}
+
+	resynced(): void {
+		this.#cache.clear();
 	}
 
 	loaded(_room: Room, doc: ParsedDocName): void {
@@ -63,10 +77,10 @@ export class Territory implements RoomWatcher {
 		return out.sort();
 	}
 
-	get(cid: string): CommunityTerritory {
+	async get(cid: string): Promise<CommunityTerritory> {
 		let t = this.#cache.get(cid);
 		if (!t) {
-			t = this.docs.use(docName.public(cid), (h) => {
+			t = await this.docs.use(docName.public(cid), (h) => {
 				const grids: GridShape[] = [];
 				publicDoc.grids(h.doc).forEach((m) => {
 					const g = readGrid(m);
@@ -86,23 +100,23 @@ export class Territory implements RoomWatcher {
 	}
 
 	/** The grid of one community that contains the point (the first by id, should grids overlap). */
-	gridAt(cid: string, point: LngLat): string | undefined {
-		return this.get(cid).grids.find((g) => inBox(point, g.box) && pointInRing(point, g.polygon))?.id;
+	async gridAt(cid: string, point: LngLat): Promise<string | undefined> {
+		return gridIn(await this.get(cid), point);
 	}
 
 	/** A building by id, across every community (first by community id). */
-	building(id: string): (Place & { location: LngLat }) | undefined {
+	async building(id: string): Promise<(Place & { location: LngLat }) | undefined> {
 		for (const cid of this.communityIds()) {
-			const b = this.get(cid).buildings.get(id);
+			const b = (await this.get(cid)).buildings.get(id);
 			if (b) return { communityId: cid, gridId: b.gridId, location: b.location };
 		}
 		return undefined;
 	}
 
 	/** The community and grid containing the point, across every community (first by id). */
-	locate(point: LngLat): Place | undefined {
+	async locate(point: LngLat): Promise<Place | undefined> {
 		for (const cid of this.communityIds()) {
-			const gridId = this.gridAt(cid, point);
+			const gridId = await this.gridAt(cid, point);
 			if (gridId) return { communityId: cid, gridId };
 		}
 		return undefined;

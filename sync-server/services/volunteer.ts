@@ -21,11 +21,12 @@ import { appendEvent, eventsOf, type DomainEvent } from '../../src/lib/model/eve
 import { isHlc, parseHlc } from '../../src/lib/model/hlc';
 import { initMeta } from '../../src/lib/model/schema';
 import { verifyCode, VolunteerFolder, type VolunteerState } from '../../src/lib/model/volunteer';
-import { errorText, log } from '../log';
 import type { Room } from '../rooms';
 import type { ServiceDocs } from './docs';
 import type { ServiceStore } from './store';
 import type { RoomWatcher } from './watch';
+import { DocWorker } from './worker';
+import type { Storage } from '../storage';
 
 export const volunteerDesk = {
 	outbox: (d: Y.Doc) => d.getArray<unknown>('outbox'),
@@ -84,58 +85,56 @@ export async function deskCopy(
 export class VolunteerIntake implements RoomWatcher {
 	readonly #docs: ServiceDocs;
 	readonly #store: ServiceStore;
-	#queue = new Set<string>();
-	#running: Promise<void> | undefined;
-	#stopped = false;
+	readonly worker: DocWorker<true>;
 	/** one incremental fold per volunteer document (community) */
 	#folders = new Map<string, VolunteerFolder>();
 	readonly stats = { taken: 0, refused: 0 };
 
-	constructor(deps: { docs: ServiceDocs; store: ServiceStore }) {
+	constructor(deps: { docs: ServiceDocs; store: ServiceStore; storage?: Pick<Storage, 'listDocNames'> }) {
 		this.#docs = deps.docs;
 		this.#store = deps.store;
+		this.#storage = deps.storage;
+		this.worker = new DocWorker<true>({ what: 'volunteer intake', docs: deps.docs, take: (name) => this.#take(name), merge: () => true });
 	}
+
+	readonly #storage: Pick<Storage, 'listDocNames'> | undefined;
 
 	loaded(room: Room, doc: ParsedDocName): void {
 		if (doc.kind !== 'volunteerDesk') return;
-		volunteerDesk.outbox(room.doc).observe((ev) => {
-			if (this.#docs.isOwn(ev.transaction.origin) || !ev.changes.delta.some((d) => d.insert !== undefined)) return;
-			this.#enqueue(room.name);
-		});
-		if (!this.#docs.isOpening(room.name)) this.#enqueue(room.name);
+		this.worker.watchOutbox(room.name, volunteerDesk.outbox(room.doc), () => true);
+		if (!this.#docs.isOpening(room.name)) this.worker.enqueue(room.name, true);
+	}
+
+	/** Another instance committed to a desk not loaded here. */
+	stored(name: string, doc: ParsedDocName): void {
+		if (doc.kind === 'volunteerDesk') this.worker.enqueue(name, true);
+	}
+
+	/** Every desk (an instance taking the services over, or fan-out messages missed). */
+	sweep(): number {
+		let n = 0;
+		for (const name of this.#storage?.listDocNames() ?? []) {
+			if (parseDocName(name)?.kind === 'volunteerDesk') {
+				this.worker.enqueue(name, true);
+				n++;
+			}
+		}
+		return n;
+	}
+
+	resynced(): void {
+		this.sweep();
 	}
 
 	stop(): void {
-		this.#stopped = true;
+		this.worker.stop();
 	}
 
 	get idle(): boolean {
-		return this.#queue.size === 0 && !this.#running;
-	}
-
-	#enqueue(name: string): void {
-		this.#queue.add(name);
-		if (!this.#stopped && !this.#running) this.#running = new Promise((r) => setImmediate(r)).then(() => this.#run());
-	}
-
-	async #run(): Promise<void> {
-		while (this.#queue.size > 0 && !this.#stopped) {
-			const names = [...this.#queue];
-			this.#queue.clear();
-			for (const name of names) {
-				try {
-					await this.#take(name);
-				} catch (e) {
-					log.error('volunteer intake: desk failed', { doc: name, error: errorText(e) });
-				}
-			}
-			if (!this.#stopped) this.#docs.commit();
-		}
-		this.#running = undefined;
+		return this.worker.idle;
 	}
 
 	async #take(name: string): Promise<void> {
-		if (this.#stopped) return;
 		const p = parseDocName(name);
 		if (p?.kind !== 'volunteerDesk' || !p.communityId || !p.userId) return;
 		const who = {
@@ -143,14 +142,14 @@ export class VolunteerIntake implements RoomWatcher {
 			communityId: p.communityId,
 			pseudonym: this.#store.reporterOfDoc(docName.contact(p.communityId, p.userId))?.reporterId ?? this.#store.pseudonym(p.communityId, p.userId)
 		};
-		const h = this.#docs.open(name);
+		const h = await this.#docs.open(name);
 		try {
 			const me = volunteerDesk.me(h.doc);
 			if (me.get('requesterId') !== who.pseudonym) h.transact(() => me.set('requesterId', who.pseudonym));
 			const marks = volunteerDesk.marks(h.doc);
 			const pending = volunteerDesk.outbox(h.doc).toArray().filter((x) => isObj(x) && typeof x.id === 'string' && !marks.has(x.id));
 			if (pending.length === 0) return;
-			const vol = this.#docs.open(docName.volunteer(p.communityId));
+			const vol = await this.#docs.open(docName.volunteer(p.communityId));
 			try {
 				const events = eventsOf(vol.doc).toArray() as DomainEvent[];
 				let folder = this.#folders.get(p.communityId);
@@ -170,7 +169,7 @@ export class VolunteerIntake implements RoomWatcher {
 						out.set(id, { status: 'taken' });
 					}
 				}
-				if (this.#stopped) return;
+				if (!this.worker.active) return;
 				// the documents may have been rebuilt while the codes were verified: use the handles afresh
 				vol.transact((doc) => {
 					initMeta(doc, 'volunteer');

@@ -4,6 +4,10 @@
  * origin, and its unloading. The relay core stays schema-free; the watchers (intake, the case
  * cache, the territory cache) look at names and contents.
  *
+ * With an asynchronous store (PostgreSQL) `loaded` comes once the stored state is in the room.
+ * With several instances (Redis), `stored` tells of a document another instance committed while
+ * it is not loaded here, and `resynced` that such news may have been missed.
+ *
  * A watcher is called inside Yjs's update event: it must not write to any document there
  * (defer the work), and it must not throw (a throw is logged and ignored).
  */
@@ -16,6 +20,10 @@ export interface RoomWatcher {
 	loaded?(room: Room, doc: ParsedDocName): void;
 	updated?(room: Room, update: Uint8Array, origin: unknown, doc: ParsedDocName): void;
 	unloaded?(room: Room, doc: ParsedDocName): void;
+	/** another instance committed an update of `name`, not loaded here */
+	stored?(name: string, doc: ParsedDocName, update: Uint8Array): void;
+	/** fan-out messages may have been missed (every instance's documents may have changed) */
+	resynced?(): void;
 }
 
 export class WatchedRooms extends Rooms {
@@ -34,17 +42,28 @@ export class WatchedRooms extends Rooms {
 		if (!this.#seen.has(room)) {
 			this.#seen.add(room);
 			const parsed = parseDocName(name);
-			if (parsed) this.#attach(room, room.doc, parsed);
+			if (parsed) room.whenReady(() => this.#attach(room, room.doc, parsed));
 		}
 		return room;
 	}
 
-	#call(what: string, room: Room, fn: (w: RoomWatcher) => void): void {
+	override applyRemote(doc: string, update: Uint8Array): void {
+		if (this.isLoaded(doc)) return super.applyRemote(doc, update);
+		const parsed = parseDocName(doc);
+		if (parsed) this.#call('stored', undefined, (w) => w.stored?.(doc, parsed, update));
+	}
+
+	override resync(): void {
+		super.resync();
+		this.#call('resync', undefined, (w) => w.resynced?.());
+	}
+
+	#call(what: string, room: Room | string | undefined, fn: (w: RoomWatcher) => void): void {
 		for (const w of this.#watchers) {
 			try {
 				fn(w);
 			} catch (e) {
-				log.error('room watcher failed', { doc: room.name, what, error: errorText(e) });
+				log.error('room watcher failed', { doc: typeof room === 'string' ? room : room?.name, what, error: errorText(e) });
 			}
 		}
 	}
@@ -55,7 +74,7 @@ export class WatchedRooms extends Rooms {
 		doc.once('destroy', () => {
 			doc.off('update', onUpdate);
 			// A rebuilt room has a new document already; an unloaded one still points at this one.
-			if (room.doc !== doc && !room.doc.isDestroyed) this.#attach(room, room.doc, parsed);
+			if (room.doc !== doc && !room.doc.isDestroyed) room.whenReady(() => this.#attach(room, room.doc, parsed));
 			else this.#call('unload', room, (w) => w.unloaded?.(room, parsed));
 		});
 		this.#call('load', room, (w) => w.loaded?.(room, parsed));
