@@ -6,45 +6,8 @@
  * same timeline, and the resident never sees staff actions.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { deflateSync } from 'node:zlib';
+import { png } from './png.mjs';
 import { PASSWORD, PHONE, TABLET, signedIn, syncStatus, whenServiceWorkerControls } from './helpers';
-
-/** A small real PNG (a red square on grey), so the photo goes through decoding and re-encoding. */
-function png(w = 64, h = 48): Buffer {
-	const table = Array.from({ length: 256 }, (_, n) => {
-		let c = n;
-		for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-		return c >>> 0;
-	});
-	const crc = (buf: Buffer) => {
-		let c = 0xffffffff;
-		for (const b of buf) c = table[(c ^ b) & 0xff] ^ (c >>> 8);
-		return (c ^ 0xffffffff) >>> 0;
-	};
-	const chunk = (type: string, data: Buffer) => {
-		const len = Buffer.alloc(4);
-		len.writeUInt32BE(data.length);
-		const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-		const sum = Buffer.alloc(4);
-		sum.writeUInt32BE(crc(body));
-		return Buffer.concat([len, body, sum]);
-	};
-	const ihdr = Buffer.alloc(13);
-	ihdr.writeUInt32BE(w, 0);
-	ihdr.writeUInt32BE(h, 4);
-	ihdr[8] = 8;
-	ihdr[9] = 2;
-	const raw = Buffer.alloc((w * 3 + 1) * h);
-	for (let y = 0; y < h; y++)
-		for (let x = 0; x < w; x++) {
-			const i = y * (w * 3 + 1) + 1 + x * 3;
-			const red = x > w / 4 && x < (3 * w) / 4 && y > h / 4 && y < (3 * h) / 4;
-			raw[i] = red ? 200 : 180;
-			raw[i + 1] = red ? 30 : 180;
-			raw[i + 2] = red ? 30 : 180;
-		}
-	return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
 
 /** The case's timeline as a device shows it: event ids, outcomes and Beijing times, in order. */
 async function timeline(page: Page): Promise<string[]> {

@@ -1,5 +1,5 @@
 /** Roster in the browser: search as Chinese users search, and masked numbers revealed with a recorded reason. */
-import zlib from 'node:zlib';
+import { png } from './png.mjs';
 import { expect, test } from '@playwright/test';
 import { pinyin } from 'pinyin-pro';
 import { PHONE, signedIn } from './helpers';
@@ -189,47 +189,13 @@ test('care flags: the office sees them, the building head never does; the grid p
 	await bh.context.close();
 });
 
-/** A small real PNG (a red square with a white band), for a file input. */
-function tinyPng(w = 64, h = 80): Buffer {
-	const crcTable = Array.from({ length: 256 }, (_, n) => {
-		let c = n;
-		for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-		return c >>> 0;
-	});
-	const crc = (b: Buffer) => {
-		let c = 0xffffffff;
-		for (const x of b) c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8);
-		return (c ^ 0xffffffff) >>> 0;
-	};
-	const chunk = (type: string, data: Buffer) => {
-		const len = Buffer.alloc(4);
-		len.writeUInt32BE(data.length);
-		const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-		const c = Buffer.alloc(4);
-		c.writeUInt32BE(crc(td));
-		return Buffer.concat([len, td, c]);
-	};
-	const ihdr = Buffer.alloc(13);
-	ihdr.writeUInt32BE(w, 0);
-	ihdr.writeUInt32BE(h, 4);
-	ihdr[8] = 8; // bit depth
-	ihdr[9] = 2; // RGB
-	const rows: Buffer[] = [];
-	for (let y = 0; y < h; y++) {
-		const row = Buffer.alloc(1 + w * 3);
-		for (let x = 0; x < w; x++) row.set(y > h / 3 && y < h / 2 ? [255, 255, 255] : [200, 30, 30], 1 + x * 3);
-		rows.push(row);
-	}
-	return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
-}
-
 test('a service card gets a photo: shrunk on the device, stored through the attachments API, shown on the card', async ({ browser }) => {
 	test.setTimeout(180_000);
 	const { context, page } = await signedIn(browser, 'staff');
 	await page.goto('/cards');
 	const card = page.getByTestId('service-card').first();
 	await expect(card).toBeVisible({ timeout: 30_000 });
-	await card.getByTestId('card-photo-input').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: tinyPng() });
+	await card.getByTestId('card-photo-input').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png(64, 80) });
 	await expect(card.getByTestId('card-photo')).toBeVisible({ timeout: 30_000 });
 	const size = await card.getByTestId('card-photo').evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]);
 	expect(size).toEqual([64, 80]); // never scaled up

@@ -11,51 +11,13 @@
  * Writes PNGs to outDir (default test-results/screens). Uses the system Chromium.
  */
 import path from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { png } from './png.mjs';
 import { collectErrors, launch, login as signIn, shooter, signOut as leave, VIEWPORTS } from './screens-lib.mjs';
 
 const BASE = process.env.BASE ?? 'http://127.0.0.1:8793';
 const OUT = path.resolve(process.argv[2] ?? 'test-results/screens');
 const ONLY = process.env.ONLY?.split(',');
 
-
-// a small PNG (a red square on grey), made here so the script needs no fixture file
-function png(w = 64, h = 48) {
-	const crcTable = Array.from({ length: 256 }, (_, n) => {
-		let c = n;
-		for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-		return c >>> 0;
-	});
-	const crc = (buf) => {
-		let c = 0xffffffff;
-		for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-		return (c ^ 0xffffffff) >>> 0;
-	};
-	const chunk = (type, data) => {
-		const len = Buffer.alloc(4);
-		len.writeUInt32BE(data.length);
-		const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-		const c = Buffer.alloc(4);
-		c.writeUInt32BE(crc(td));
-		return Buffer.concat([len, td, c]);
-	};
-	const ihdr = Buffer.alloc(13);
-	ihdr.writeUInt32BE(w, 0);
-	ihdr.writeUInt32BE(h, 4);
-	ihdr[8] = 8; // bit depth
-	ihdr[9] = 2; // RGB
-	const raw = Buffer.alloc((w * 3 + 1) * h);
-	for (let y = 0; y < h; y++) {
-		for (let x = 0; x < w; x++) {
-			const i = y * (w * 3 + 1) + 1 + x * 3;
-			const red = x > w / 4 && x < (3 * w) / 4 && y > h / 4 && y < (3 * h) / 4;
-			raw[i] = red ? 200 : 180;
-			raw[i + 1] = red ? 30 : 180;
-			raw[i + 2] = red ? 30 : 180;
-		}
-	}
-	return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
 
 const browser = await launch();
 const { shot, shots } = await shooter(OUT, 400);

@@ -9,24 +9,21 @@
 import fc from 'fast-check';
 import * as Y from 'yjs';
 import { describe, expect, it } from 'vitest';
-import { appendEvent, compareEvents, eventsOf, newEvent, replay, type DomainEvent } from '../../src/lib/model/events';
-import { Clock, ClockError } from '../../src/lib/model/hlc';
+import { appendEvent, compareEvents, eventsOf, newEvent, replay } from '../../src/lib/model/events';
+import { Clock } from '../../src/lib/model/hlc';
 import { averageRating, councilReducer, initCouncilState, reviewRows, subject, type MeetingPlan, type ResolutionState } from '../../src/lib/model/council';
+import { arbNetOps, Replicas, type NetOp } from './helpers/partition';
 
 const PEOPLE = ['rp-1', 'rp-2', 'rp-3', 'rp-4'];
 const RES = ['r0', 'r1'];
 const SEC = { actor: 'u-secretary', role: 'secretary' as const };
 
-type Op =
-	| { t: 'rate'; peer: number; who: number; res: number; stars: number }
-	| { t: 'sync'; a: number; b: number; oneWay: boolean }
-	| { t: 'tick'; peer: number; ms: number };
+type Op = { t: 'rate'; peer: number; who: number; res: number; stars: number } | NetOp;
 
 const arbOp = (peers: number): fc.Arbitrary<Op> =>
 	fc.oneof(
 		{ weight: 6, arbitrary: fc.record({ t: fc.constant('rate' as const), peer: fc.nat({ max: peers - 1 }), who: fc.nat({ max: PEOPLE.length - 1 }), res: fc.nat({ max: RES.length - 1 }), stars: fc.integer({ min: 0, max: 6 }) }) },
-		{ weight: 3, arbitrary: fc.record({ t: fc.constant('sync' as const), a: fc.nat({ max: peers - 1 }), b: fc.nat({ max: peers - 1 }), oneWay: fc.boolean() }) },
-		{ weight: 1, arbitrary: fc.record({ t: fc.constant('tick' as const), peer: fc.nat({ max: peers - 1 }), ms: fc.integer({ min: -5_000, max: 600_000 }) }) }
+		...arbNetOps(peers)
 	);
 
 const fold = (doc: Y.Doc) => replay(eventsOf(doc).toArray(), councilReducer, initCouncilState);
@@ -35,14 +32,6 @@ const resolutions = (doc: Y.Doc) => {
 	for (const f of fold(doc).values()) if (f.state.kind === 'resolution') out.set(f.state.id, f.state);
 	return out;
 };
-const pushTo = (from: Y.Doc, to: Y.Doc) => Y.applyUpdate(to, Y.encodeStateAsUpdate(from, Y.encodeStateVector(to)), 'net');
-function receive(c: Clock, at: string): void {
-	try {
-		c.receive(at);
-	} catch (err) {
-		if (!(err instanceof ClockError)) throw err;
-	}
-}
 
 describe('成效评议会: residents rate each reviewed resolution', () => {
 	it('ratings converge, one per person (the last), on 2–4 replicas apart', () => {
@@ -50,47 +39,30 @@ describe('成效评议会: residents rate each reviewed resolution', () => {
 			fc.property(
 				fc.integer({ min: 2, max: 4 }).chain((n) => fc.tuple(fc.constant(n), fc.array(arbOp(n), { maxLength: 60 }))),
 				([n, ops]) => {
-					const t0 = Date.UTC(2026, 10, 1);
-					const phys = Array.from({ length: n }, () => t0);
-					const docs = Array.from({ length: n }, (_, i) => {
-						const d = new Y.Doc();
-						d.clientID = i + 1;
-						return d;
-					});
-					const clocks = docs.map((_, i) => new Clock(`dev${i}`, { physical: () => phys[i] }));
-					for (const r of RES) {
-						appendEvent(docs[0], newEvent(clocks[0], { ...SEC, type: 'adopt', subject: subject.resolution(r), data: { meetingId: 'm1', text: `决议${r}`, topicIds: [] } }));
-						appendEvent(docs[0], newEvent(clocks[0], { ...SEC, type: 'publish', subject: subject.resolution(r), data: {} }));
+					const r = new Replicas(n);
+					for (const x of RES) {
+						r.append(0, { ...SEC, type: 'adopt', subject: subject.resolution(x), data: { meetingId: 'm1', text: `决议${x}`, topicIds: [] } });
+						r.append(0, { ...SEC, type: 'publish', subject: subject.resolution(x), data: {} });
 					}
 					// only some replicas have the resolutions when the partition starts
-					for (let i = 1; i < n; i += 2) {
-						pushTo(docs[0], docs[i]);
-						for (const e of eventsOf(docs[i]).toArray()) clocks[i].receive(e.at);
-					}
+					for (let i = 1; i < n; i += 2) r.give(0, i);
 					for (const op of ops) {
-						if (op.t === 'rate') {
-							appendEvent(docs[op.peer], newEvent(clocks[op.peer], { actor: PEOPLE[op.who], role: 'resident', type: 'rate', subject: subject.resolution(RES[op.res]), data: { stars: op.stars } }));
-						} else if (op.t === 'sync' && op.a !== op.b) {
-							pushTo(docs[op.a], docs[op.b]);
-							if (!op.oneWay) pushTo(docs[op.b], docs[op.a]);
-							for (const e of eventsOf(docs[op.b]).toArray()) receive(clocks[op.b], e.at);
-						} else if (op.t === 'tick') {
-							phys[op.peer] = Math.max(t0, phys[op.peer] + op.ms);
-						}
+						if (op.t === 'rate') r.append(op.peer, { actor: PEOPLE[op.who], role: 'resident', type: 'rate', subject: subject.resolution(RES[op.res]), data: { stars: op.stars } });
+						else r.apply(op);
 					}
-					for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (a !== b) pushTo(docs[a], docs[b]);
-					const views = docs.map(resolutions);
+					r.meet();
+					const views = r.docs.map(resolutions);
 					for (const v of views.slice(1)) expect(v).toEqual(views[0]);
 					// the oracle: per person, their last valid rate in replay order that came after the publication
-					const all = (eventsOf(docs[0]).toArray() as DomainEvent[]).slice().sort(compareEvents);
-					for (const r of RES) {
-						const published = all.find((e) => e.type === 'publish' && e.subject === subject.resolution(r))!;
+					const all = r.sorted();
+					for (const res of RES) {
+						const published = all.find((e) => e.type === 'publish' && e.subject === subject.resolution(res))!;
 						const last = new Map<string, number>();
 						for (const e of all) {
 							const stars = (e.data as { stars?: number }).stars;
-							if (e.subject === subject.resolution(r) && e.type === 'rate' && compareEvents(e, published) > 0 && typeof stars === 'number' && stars >= 1 && stars <= 5) last.set(e.actor, stars);
+							if (e.subject === subject.resolution(res) && e.type === 'rate' && compareEvents(e, published) > 0 && typeof stars === 'number' && stars >= 1 && stars <= 5) last.set(e.actor, stars);
 						}
-						const s = views[0].get(r)!;
+						const s = views[0].get(res)!;
 						expect(s.ratings).toEqual(Object.fromEntries(last));
 						const xs = [...last.values()];
 						expect(averageRating(s)).toBe(xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);

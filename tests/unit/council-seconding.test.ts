@@ -9,23 +9,20 @@
 import fc from 'fast-check';
 import * as Y from 'yjs';
 import { describe, expect, it } from 'vitest';
-import { appendEvent, compareEvents, eventsOf, newEvent, replay, type DomainEvent } from '../../src/lib/model/events';
-import { Clock, ClockError } from '../../src/lib/model/hlc';
+import { appendEvent, eventsOf, newEvent, replay } from '../../src/lib/model/events';
+import { Clock } from '../../src/lib/model/hlc';
 import { councilReducer, initCouncilState, subject, type TopicState } from '../../src/lib/model/council';
+import { arbNetOps, pushTo, Replicas, type NetOp } from './helpers/partition';
 
 const PEOPLE = ['rp-1', 'rp-2', 'rp-3', 'rp-4'];
 const TOPICS = ['t0', 't1'];
 
-type Op =
-	| { t: 'act'; peer: number; who: number; topic: number; kind: 'second' | 'unsecond' }
-	| { t: 'sync'; a: number; b: number; oneWay: boolean }
-	| { t: 'tick'; peer: number; ms: number };
+type Op = { t: 'act'; peer: number; who: number; topic: number; kind: 'second' | 'unsecond' } | NetOp;
 
 const arbOp = (peers: number): fc.Arbitrary<Op> =>
 	fc.oneof(
 		{ weight: 6, arbitrary: fc.record({ t: fc.constant('act' as const), peer: fc.nat({ max: peers - 1 }), who: fc.nat({ max: PEOPLE.length - 1 }), topic: fc.nat({ max: TOPICS.length - 1 }), kind: fc.constantFrom('second' as const, 'unsecond' as const) }) },
-		{ weight: 3, arbitrary: fc.record({ t: fc.constant('sync' as const), a: fc.nat({ max: peers - 1 }), b: fc.nat({ max: peers - 1 }), oneWay: fc.boolean() }) },
-		{ weight: 1, arbitrary: fc.record({ t: fc.constant('tick' as const), peer: fc.nat({ max: peers - 1 }), ms: fc.integer({ min: -5_000, max: 600_000 }) }) }
+		...arbNetOps(peers)
 	);
 
 function topicsOf(doc: Y.Doc): Map<string, TopicState> {
@@ -34,54 +31,26 @@ function topicsOf(doc: Y.Doc): Map<string, TopicState> {
 	return out;
 }
 
-/** Merge a remote time; a too-far-ahead one is refused by the clock (drift) and ignored, as the app does. */
-function receive(c: Clock, at: string): void {
-	try {
-		c.receive(at);
-	} catch (err) {
-		if (!(err instanceof ClockError)) throw err;
-	}
-}
-
-const pushTo = (from: Y.Doc, to: Y.Doc) => Y.applyUpdate(to, Y.encodeStateAsUpdate(from, Y.encodeStateVector(to)), 'net');
-
 describe('seconding converges and never double counts', () => {
 	it('random seconds, withdrawals and partitions on 2–4 replicas', () => {
 		fc.assert(
 			fc.property(
 				fc.integer({ min: 2, max: 4 }).chain((n) => fc.tuple(fc.constant(n), fc.array(arbOp(n), { maxLength: 60 }))),
 				([n, ops]) => {
-					const t0 = Date.UTC(2026, 10, 1);
-					const phys = Array.from({ length: n }, () => t0);
-					const docs = Array.from({ length: n }, (_, i) => {
-						const d = new Y.Doc();
-						d.clientID = i + 1;
-						return d;
-					});
-					const clocks = docs.map((_, i) => new Clock(`dev${i}`, { physical: () => phys[i] }));
+					const r = new Replicas(n);
 					// The topics exist everywhere before the partition starts.
-					TOPICS.forEach((t, i) => appendEvent(docs[0], newEvent(clocks[0], { actor: 'rp-1', role: 'resident', type: 'propose', subject: subject.topic(t), data: { title: `议题${i}` } })));
-					for (let i = 1; i < n; i++) {
-						pushTo(docs[0], docs[i]);
-						// a device acts on what it has received: its clock has merged those events
-						for (const e of eventsOf(docs[i]).toArray()) clocks[i].receive(e.at);
-					}
+					TOPICS.forEach((t, i) => r.append(0, { actor: 'rp-1', role: 'resident', type: 'propose', subject: subject.topic(t), data: { title: `议题${i}` } }));
+					// a device acts on what it has received: its clock has merged those events
+					for (let i = 1; i < n; i++) r.give(0, i);
 					for (const op of ops) {
-						if (op.t === 'act') {
-							appendEvent(docs[op.peer], newEvent(clocks[op.peer], { actor: PEOPLE[op.who], role: 'resident', type: op.kind, subject: subject.topic(TOPICS[op.topic]), data: {} }));
-						} else if (op.t === 'sync' && op.a !== op.b) {
-							pushTo(docs[op.a], docs[op.b]);
-							if (!op.oneWay) pushTo(docs[op.b], docs[op.a]);
-							for (const e of eventsOf(docs[op.b]).toArray()) receive(clocks[op.b], e.at);
-						} else if (op.t === 'tick') {
-							phys[op.peer] = Math.max(t0, phys[op.peer] + op.ms);
-						}
+						if (op.t === 'act') r.append(op.peer, { actor: PEOPLE[op.who], role: 'resident', type: op.kind, subject: subject.topic(TOPICS[op.topic]), data: {} });
+						else r.apply(op);
 					}
-					for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (a !== b) pushTo(docs[a], docs[b]);
-					const views = docs.map(topicsOf);
+					r.meet();
+					const views = r.docs.map(topicsOf);
 					for (const v of views.slice(1)) expect(v).toEqual(views[0]);
 					// The oracle: last second/unsecond per person in replay order.
-					const all = (eventsOf(docs[0]).toArray() as DomainEvent[]).slice().sort(compareEvents);
+					const all = r.sorted();
 					for (const t of TOPICS) {
 						const last = new Map<string, string>();
 						for (const e of all) if (e.subject === subject.topic(t) && (e.type === 'second' || e.type === 'unsecond')) last.set(e.actor, e.type);
