@@ -22,6 +22,7 @@ import { MuxConnection, REFUSED_FORBIDDEN } from './mux';
 import { startServices } from './services';
 import { WatchedRooms } from './services/watch';
 import { PostgresLease } from './services/lease';
+import { sendBenchHeap } from './bench-heap';
 import type { RelaySocket } from './socket';
 import { Storage } from './storage';
 import { PostgresDocs } from './backends/postgres';
@@ -137,6 +138,7 @@ export async function startRelay(config: Config): Promise<Relay> {
 		})
 	});
 	const server = http.createServer((req, res) => {
+		if (config.bench && req.url === '/bench/heap') return sendBenchHeap(res);
 		if (stopping) res.setHeader('Connection', 'close');
 		if (!federation.handle(req, res)) handler(req, res);
 	});

@@ -14,7 +14,8 @@ import { isOpen } from '../../src/lib/model/cases/types';
 import { appendEvent, eventsOf, replay, type DomainEvent } from '../../src/lib/model/events';
 import { formatHlc } from '../../src/lib/model/hlc';
 import { connect, fetchStored, login, synced } from './clients';
-import { RelayProcess, waitFor } from './harness';
+import { type RelayProcess, waitFor } from './harness';
+import { startServiceRelay } from './services';
 
 const CID = 'nanhu-hehe';
 const NOW = '2026-11-01T00:00:00+08:00';
@@ -23,7 +24,7 @@ let office: string;
 let resident: string;
 
 beforeAll(async () => {
-	relay = await RelayProcess.start();
+	relay = await startServiceRelay();
 	office = (await login(relay, 'secretary')).token;
 	resident = (await login(relay, 'resident')).token;
 });

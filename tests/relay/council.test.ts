@@ -10,7 +10,8 @@ import { councilReducer, initCouncilState, type TopicState } from '../../src/lib
 import { appendEvent, eventsOf, randomEventId, replay, type DomainEvent } from '../../src/lib/model/events';
 import { Clock } from '../../src/lib/model/hlc';
 import { connect, login, synced, type Peer } from './clients';
-import { RelayProcess, waitFor } from './harness';
+import { type RelayProcess, waitFor } from './harness';
+import { startServiceRelay } from './services';
 
 const CID = 'nanhu-hehe';
 let relay: RelayProcess;
@@ -20,7 +21,7 @@ let peers: Peer[] = [];
 const clock = new Clock('res-phone');
 
 beforeAll(async () => {
-	relay = await RelayProcess.start();
+	relay = await startServiceRelay();
 	resident = await login(relay, 'resident');
 	member = await login(relay, 'council1');
 });

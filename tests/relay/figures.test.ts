@@ -13,7 +13,8 @@ import { appendEvent, eventsOf, randomEventId, replay } from '../../src/lib/mode
 import { Clock } from '../../src/lib/model/hlc';
 import { connect, login, synced } from './clients';
 import { loadDemo } from './demo-module';
-import { RelayProcess, waitFor } from './harness';
+import { type RelayProcess, waitFor } from './harness';
+import { startServiceRelay } from './services';
 
 const COMMUNITIES = ['nanhu-hehe', 'nanhu-jinhu', 'nanhu-wencui'];
 const NOW = '2026-11-01T00:00:00+08:00';
@@ -32,7 +33,7 @@ beforeAll(async () => {
 		Y.applyUpdate(doc, demo.docs.find((d) => d.name === docName.cases(cid))!.update);
 		local.set(cid, [...replay(eventsOf(doc).toArray(), caseReducer, initCaseState).values()].map((f) => f.state).filter((s) => s.exists));
 	}
-	relay = await RelayProcess.start();
+	relay = await startServiceRelay();
 	for (const role of ['secretary', 'staff', 'department', 'gridworker', 'buildinghead', 'resident'] as const) tokens.set(role, (await login(relay, role)).token);
 });
 

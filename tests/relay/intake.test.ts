@@ -5,8 +5,6 @@
  * or phone, and mirrors the resident's view of the case back into `myCases`. Across restarts,
  * and for a contact document stored while nobody had it open.
  */
-import Database from 'better-sqlite3';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { docName } from '../../src/lib/model/catalogue';
@@ -16,7 +14,8 @@ import { Clock } from '../../src/lib/model/hlc';
 import { contactDoc, publicDoc, readGrid, type LngLat } from '../../src/lib/model/schema';
 import { connect, fetchStored, login, synced, upgradeStatus, type Peer } from './clients';
 import { loadDemo } from './demo-module';
-import { RelayProcess, waitFor } from './harness';
+import { type RelayProcess, waitFor } from './harness';
+import { startServiceRelay, storeBehindRelay } from './services';
 
 const CID = 'nanhu-hehe';
 
@@ -28,7 +27,7 @@ const clock = new Clock('res-phone');
 const staffClock = new Clock('hehe-tablet');
 
 beforeAll(async () => {
-	relay = await RelayProcess.start();
+	relay = await startServiceRelay();
 	resident = await login(relay, 'resident');
 	secretary = await login(relay, 'secretary');
 });
@@ -238,9 +237,7 @@ describe('restarts and replays', () => {
 			contactDoc.profile(doc).set('phone', '13700001111');
 			outbox(doc).push([submit]);
 		});
-		const db = new Database(path.join(relay.dataDir, 'relay.sqlite'));
-		db.prepare('INSERT INTO updates (doc, seq, data) VALUES (?, 1, ?)').run(name, Buffer.from(Y.encodeStateAsUpdate(doc)));
-		db.close();
+		await storeBehindRelay(relay, name, Y.encodeStateAsUpdate(doc));
 		await relay.launch();
 
 		const cases = open(docName.cases(CID), secretary.token);

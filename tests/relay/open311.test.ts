@@ -16,7 +16,8 @@ import { Clock } from '../../src/lib/model/hlc';
 import { publicDoc, readGrid, type LngLat } from '../../src/lib/model/schema';
 import { connect, fetchStored, login, synced, type Peer } from './clients';
 import { loadDemo } from './demo-module';
-import { RelayProcess, waitFor } from './harness';
+import { type RelayProcess, waitFor } from './harness';
+import { startServiceRelay } from './services';
 
 const KEY = 'demo-open311-key';
 const JURISDICTION = 'shenyang-heping';
@@ -28,7 +29,7 @@ const peers: Peer[] = [];
 
 beforeAll(async () => {
 	// DEMO is on and OPEN311_API_KEY unset: the relay takes the demo key.
-	relay = await RelayProcess.start({ env: { OPEN311_JURISDICTION: JURISDICTION } });
+	relay = await startServiceRelay({ env: { OPEN311_JURISDICTION: JURISDICTION } });
 	secretary = await login(relay, 'secretary');
 });
 

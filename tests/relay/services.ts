@@ -9,7 +9,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './harness';
+import Database from 'better-sqlite3';
+import pgClient from 'pg';
+import { freePort, RelayProcess, type RelayOptions } from './harness';
 
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const REDIS = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
@@ -115,5 +117,64 @@ export class Redis {
 
 	async stop(): Promise<void> {
 		await this.kill();
+	}
+}
+
+// ---- the service tests on either store ----
+
+/**
+ * Which store the service tests (intake, Open311, council, volunteer, archive, figures) run on.
+ * Each `<name>.pg.test.ts` twin calls `onPostgres()` and then imports `<name>.test.ts`: the same
+ * tests against a relay whose documents live in PostgreSQL (and whose fan-out runs through Redis).
+ */
+let store: 'sqlite' | 'postgres' = 'sqlite';
+let started: { pg: Postgres; redis: Redis } | undefined;
+
+export function onPostgres(): void {
+	store = 'postgres';
+}
+
+/** A relay for the service tests; on PostgreSQL, the database and Redis are started here and stopped with it. */
+export async function startServiceRelay(opts: RelayOptions = {}): Promise<RelayProcess> {
+	if (store === 'sqlite') return RelayProcess.start(opts);
+	const pg = await Postgres.start();
+	const redis = await Redis.start();
+	started = { pg, redis };
+	let relay: RelayProcess;
+	try {
+		relay = await RelayProcess.start({ ...opts, env: { ...opts.env, DATABASE_URL: pg.url, REDIS_URL: redis.url } });
+		const { storage } = (await relay.health()) as unknown as { storage: string };
+		if (storage !== 'postgres') throw new Error(`the relay stores its documents in ${storage}, not PostgreSQL`);
+	} catch (e) {
+		// nothing left running when the relay did not start (afterAll never sees it)
+		await redis.stop();
+		pg.stop();
+		started = undefined;
+		throw e;
+	}
+	const dispose = relay.dispose.bind(relay);
+	relay.dispose = async () => {
+		await dispose();
+		await redis.stop();
+		pg.stop();
+		started = undefined;
+	};
+	return relay;
+}
+
+/** Store an update of `doc` behind the relay's back (the relay is stopped): as if an older relay had written it. */
+export async function storeBehindRelay(relay: RelayProcess, doc: string, update: Uint8Array): Promise<void> {
+	if (!started) {
+		const db = new Database(path.join(relay.dataDir, 'relay.sqlite'));
+		db.prepare('INSERT INTO updates (doc, seq, data) VALUES (?, 1, ?)').run(doc, Buffer.from(update));
+		db.close();
+		return;
+	}
+	const client = new pgClient.Client({ connectionString: started.pg.url });
+	await client.connect();
+	try {
+		await client.query('INSERT INTO dq_updates (doc, data) VALUES ($1, $2)', [doc, Buffer.from(update)]);
+	} finally {
+		await client.end();
 	}
 }

@@ -13,7 +13,8 @@ import { appendEvent, eventsOf, randomEventId, type DomainEvent } from '../../sr
 import { Clock } from '../../src/lib/model/hlc';
 import { foldVolunteer, makeCode, makeSiteKey, minuteOf } from '../../src/lib/model/volunteer';
 import { connect, fetchStored, login, synced, type Peer } from './clients';
-import { RelayProcess, waitFor } from './harness';
+import { type RelayProcess, waitFor } from './harness';
+import { startServiceRelay } from './services';
 
 const CID = 'nanhu-hehe';
 let relay: RelayProcess;
@@ -24,7 +25,7 @@ const phone = new Clock('vol-phone');
 const tablet = new Clock('site-tablet');
 
 beforeAll(async () => {
-	relay = await RelayProcess.start();
+	relay = await startServiceRelay();
 	vol = await login(relay, 'resident');
 	staff = await login(relay, 'staff');
 });
