@@ -6,6 +6,7 @@
  */
 import { hkdfSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UserClaims } from '../../src/lib/model/catalogue';
 import { callApi, login } from './clients';
 import { demoUser } from './demo-module';
 import { RelayProcess } from './harness';
@@ -22,6 +23,7 @@ afterAll(() => relay?.dispose());
 interface Granted {
 	token: string;
 	refreshToken: string;
+	user: UserClaims;
 }
 
 async function key(token?: string): Promise<{ status: number; bytes: Buffer; type: string | null }> {

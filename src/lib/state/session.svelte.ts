@@ -10,7 +10,9 @@
  */
 import { closeBlobStores } from '$lib/attachments/store';
 import { MAX_PIN_FAILURES, hashPin, isPin, loadTablet, lockedFlag, saveTablet, verifyPin, type TabletState } from '$lib/access/tablet';
-import { accessFor, parseDocName, type DocKind } from '$lib/model/catalogue';
+import { accessFor } from '$lib/model/catalogue';
+import { atRestKeys, forgetAtRest } from '$lib/sync/at-rest';
+import { SEALED_KINDS, isSealedDoc } from '$lib/sync/sealed-store';
 import {
 	LoginError,
 	Workspace,
@@ -27,12 +29,11 @@ import {
 } from '$lib/sync';
 import { WorkspaceState } from './workspace.svelte';
 
-/** Kinds holding personal or office data: removed from the device when the person signs out. */
-export const PRIVATE_KINDS: ReadonlySet<DocKind> = new Set<DocKind>(['roster', 'care', 'contact', 'office']);
-const isPrivate = (name: string) => {
-	const kind = parseDocName(name)?.kind;
-	return kind !== undefined && PRIVATE_KINDS.has(kind);
-};
+/** Kinds holding personal or office data: sealed on the device, removed when the person signs out. */
+export const PRIVATE_KINDS = SEALED_KINDS;
+const isPrivate = isSealedDoc;
+/** Encryption at rest needs IndexedDB (the browser); in Node the documents stay in memory. */
+const hasIdb = () => typeof indexedDB !== 'undefined' && typeof window !== 'undefined';
 
 /** Refresh this long before the access token expires. */
 const EARLY_MS = 60_000;
@@ -88,12 +89,37 @@ class SessionState {
 		const id = this.user?.id;
 		if (!id || !isPin(pin)) throw new Error('PIN');
 		this.#saveTablet({ ...this.#tablet, pins: { ...this.#tablet.pins, [id]: await hashPin(pin) } });
+		// the data key is wrapped by the PIN too: it opens the documents after a reload offline
+		if (hasIdb()) await atRestKeys(id).setPin(pin);
 	}
 
+	/** Lock the screen; the data key leaves memory (a reload opens nothing before the PIN). */
 	lock(): void {
 		if (!this.#session) return;
 		this.#locked = true;
 		lockedFlag.set(true);
+		if (hasIdb()) atRestKeys(this.#session.user.id).lock();
+	}
+
+	/**
+	 * Unlock the data key with the relay's key for this device session. Offline (or refused),
+	 * a person with a PIN gets the lock screen: their PIN opens the key without the relay.
+	 */
+	async #unlockAtRest(s: Session): Promise<void> {
+		if (!hasIdb() || this.#locked) return;
+		const keys = atRestKeys(s.user.id);
+		if (keys.unlocked) return;
+		const r = await keys.unlockWithRelay(s.token);
+		if (r !== 'ok' && r !== 'refused' && this.#session?.user.id === s.user.id && this.hasPin(s.user.id)) this.lock();
+	}
+
+	/** After the PIN was checked: open the data key by it (offline too), else by the relay. */
+	async #unlockKeyByPin(userId: string, pin: string, token: string): Promise<void> {
+		if (!hasIdb()) return;
+		const keys = atRestKeys(userId);
+		if (!keys.unlocked && !(await keys.unlockWithPin(pin))) await keys.unlockWithRelay(token);
+		// a PIN set before encryption at rest: wrap the key by it now
+		if (keys.unlocked && !(await keys.hasPinWrap())) await keys.setPin(pin);
 	}
 
 	/** Unlock with the PIN; false if wrong. Too many wrong PINs sign the person out of the tablet. */
@@ -108,6 +134,7 @@ class SessionState {
 			return false;
 		}
 		this.#saveTablet({ ...this.#tablet, failures: { ...this.#tablet.failures, [id]: 0 } });
+		await this.#unlockKeyByPin(id, pin, this.#session!.token);
 		this.#locked = false;
 		lockedFlag.set(false);
 		this.#poke();
@@ -120,6 +147,13 @@ class SessionState {
 		if (!u) return;
 		const s = await loginRequest(u.username, password);
 		if (s.user.id !== u.id) throw new Error('wrong person');
+		// The stored key is wrapped for the device session of the old token: open it with that
+		// (still valid unless it expired); the new session's wrap is added when it opens.
+		const old = this.#session;
+		if (hasIdb() && old && old.user.id === u.id) {
+			await atRestKeys(u.id).unlockWithRelay(old.token);
+			void logoutRemote(old);
+		}
 		this.#locked = false;
 		lockedFlag.set(false);
 		await this.#begin(s);
@@ -136,6 +170,7 @@ class SessionState {
 		this.#saveTablet({ ...this.#tablet, parked });
 		clearSession();
 		await this.#close();
+		if (hasIdb()) atRestKeys(s.user.id).lock();
 		this.#session = undefined;
 		this.#locked = false;
 		lockedFlag.set(false);
@@ -158,6 +193,8 @@ class SessionState {
 		let parked = this.#tablet.parked.filter((p) => p.user.id !== userId);
 		if (current && this.hasPin(current.user.id)) parked = [...parked.filter((p) => p.user.id !== current.user.id), current];
 		this.#saveTablet({ ...this.#tablet, parked, failures: { ...this.#tablet.failures, [userId]: 0 } });
+		if (current && hasIdb()) atRestKeys(current.user.id).lock();
+		await this.#unlockKeyByPin(userId, pin, target.token);
 		this.#locked = false;
 		lockedFlag.set(false);
 		if (current && !this.hasPin(current.user.id)) await this.logout();
@@ -169,6 +206,7 @@ class SessionState {
 	async #forget(s: Session): Promise<void> {
 		void logoutRemote(s);
 		await pruneLocal(s.user.id, isPrivate);
+		if (hasIdb()) await forgetAtRest(s.user.id);
 		const { [s.user.id]: _gone, ...pins } = this.#tablet.pins;
 		this.#saveTablet({ ...this.#tablet, pins });
 	}
@@ -215,6 +253,10 @@ class SessionState {
 			for (const ev of ['pointerdown', 'keydown', 'wheel', 'touchstart'] as const) {
 				window.addEventListener(ev, this.#poke, { passive: true, capture: true });
 			}
+			// back online: a data key still locked (no PIN, started offline) is asked for again
+			window.addEventListener('online', () => {
+				if (this.#session) void this.#unlockAtRest(this.#session);
+			});
 			this.#poke();
 		}
 	}
@@ -254,6 +296,10 @@ class SessionState {
 		await this.#close();
 		if (s) {
 			if (wipe) await pruneLocal(s.user.id, isPrivate);
+			if (hasIdb()) {
+				if (wipe) await forgetAtRest(s.user.id);
+				else atRestKeys(s.user.id).lock();
+			}
 			const { [s.user.id]: _gone, ...pins } = this.#tablet.pins;
 			this.#saveTablet({ ...this.#tablet, pins, parked: this.#tablet.parked.filter((p) => p.user.id !== s.user.id) });
 		}
@@ -266,8 +312,9 @@ class SessionState {
 	#open(s: Session, refresh = true): void {
 		this.#session = s;
 		this.#expired = false;
-		const ws = new Workspace(s);
+		const ws = new Workspace(s, hasIdb() ? { atRest: atRestKeys(s.user.id) } : {});
 		this.#ws = new WorkspaceState(ws);
+		void this.#unlockAtRest(s);
 		// The relay closed the socket for a token reason (4401 expired or superseded, 4403 revoked).
 		this.#unsubMux = ws.mux.onChange(() => {
 			if (!ws.mux.denied || Date.now() - this.#lastDeniedRefresh < RETRY_MS) return;
@@ -343,6 +390,7 @@ class SessionState {
 				for (const ref of next.docs) ws.ensure(ref);
 				ws.setToken(next.token);
 			}
+			void this.#unlockAtRest(next);
 			this.#schedule(next);
 		} catch (e) {
 			if (!(e instanceof LoginError)) return;
@@ -378,6 +426,7 @@ class SessionState {
 		if (ws) await ws.clearLocal();
 		await closeBlobStores();
 		await pruneLocal(s.user.id, () => true);
+		if (hasIdb()) await forgetAtRest(s.user.id);
 		this.#session = undefined;
 		this.#expired = false;
 		this.#revoked = true;

@@ -6,6 +6,8 @@ import type { Session } from './session';
 import { MuxSocket } from './mux';
 import { DeviceIntegrity, forgetDeviceKey } from './integrity';
 import { SyncedDoc, localName, type DocStatus, type SyncState } from './synced-doc';
+import type { AtRestKeys } from './at-rest';
+import { databaseExists, dropSealedDoc, sealedDbName, sealedDocs } from './sealed-store';
 
 export interface WorkspaceStatus {
 	state: SyncState;
@@ -35,11 +37,15 @@ export class Workspace {
 	/** event signatures: this person's device key and the checks of every followed log (browser only) */
 	readonly integrity: DeviceIntegrity | undefined;
 
+	/** the person's data key: documents of the sealed kinds are kept sealed with it (browser only) */
+	readonly atRest: AtRestKeys | undefined;
+
 	constructor(
 		readonly session: Session,
-		opts: { relayUrl?: string } = {}
+		opts: { relayUrl?: string; atRest?: AtRestKeys } = {}
 	) {
 		this.relayUrl = opts.relayUrl ?? defaultRelayUrl();
+		this.atRest = opts.atRest;
 		if (typeof indexedDB !== 'undefined' && typeof window !== 'undefined') this.integrity = new DeviceIntegrity(session);
 		this.mux = new MuxSocket({ url: this.relayUrl, token: session.token });
 		this.#unsubs.push(this.mux.onChange(() => this.docs.forEach((d) => d.notify())));
@@ -58,7 +64,8 @@ export class Workspace {
 	ensure(ref: DocRef): SyncedDoc {
 		let d = this.docs.get(ref.name);
 		if (!d) {
-			d = new SyncedDoc(ref, this.session.user.id, this.mux);
+			const keys = this.atRest;
+			d = new SyncedDoc(ref, this.session.user.id, this.mux, keys ? { sealedKey: () => keys.whenUnlocked() } : {});
 			this.docs.set(ref.name, d);
 			this.#unsubs.push(d.subscribe(() => this.#emit()));
 		}
@@ -147,7 +154,8 @@ export class Workspace {
 
 /**
  * Delete this person's IndexedDB copies of the documents `drop` picks (rights taken away while
- * the app was closed, private documents at sign-out, everything when revoked). Needs
+ * the app was closed, private documents at sign-out, everything when revoked): the y-indexeddb
+ * databases and the records in the sealed database (which opens none of them). Needs
  * `indexedDB.databases()`; where a browser lacks it, only open documents are removed
  * (Workspace.remove).
  */
@@ -163,6 +171,13 @@ export async function pruneLocal(userId: string, drop: (docName: string) => bool
 			const r = indexedDB.deleteDatabase(name);
 			r.onsuccess = r.onerror = r.onblocked = () => resolve();
 		});
+	}
+	if (await databaseExists(sealedDbName(userId))) {
+		for (const doc of await sealedDocs(userId)) {
+			if (!drop(doc)) continue;
+			await dropSealedDoc(userId, doc);
+			if (!gone.includes(doc)) gone.push(doc);
+		}
 	}
 	return gone;
 }
