@@ -5,7 +5,7 @@
  * Heap (V8 heapUsed + arrayBuffers) after full GCs, before and after, divided by N; and the
  * same for N bare Y.Docs holding the same content, so "beyond its document" is the difference.
  *
- *   node bench/build-run.mjs bench/room-bytes.ts [--rooms 2000]   (runs with --expose-gc)
+ *   node bench/build-run.mjs bench/room-bytes.ts [--rooms 2000] [--bytes 8]   (runs with --expose-gc)
  */
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
@@ -17,6 +17,8 @@ const arg = (name: string, d: number) => {
 	return i >= 0 ? Number(process.argv[i + 1]) : d;
 };
 const N = arg('--rooms', 2000);
+/** bytes of text in each document (the bench's idle rooms are nearly empty; a real one is not) */
+const BYTES = arg('--bytes', 8);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
@@ -59,7 +61,7 @@ async function heap(): Promise<number> {
 /** A small document, as the bench's rooms hold: a map with one entry. */
 function content(i: number): Uint8Array {
 	const d = new Y.Doc();
-	d.getMap('m').set('k', `v${i}`);
+	d.getMap('m').set('k', `v${i}`.padEnd(BYTES, '.'));
 	return Y.encodeStateAsUpdate(d);
 }
 
@@ -96,4 +98,4 @@ for (let i = 0; i < N; i++) {
 }
 const idle = await heap();
 const perRoom = (idle - base2) / N;
-out(`rooms: ${N}; per bare Y.Doc with its content: ${(perDoc / 1024).toFixed(2)} KiB; per idle room: ${(perRoom / 1024).toFixed(2)} KiB; beyond its document: ${((perRoom - perDoc) / 1024).toFixed(2)} KiB (loaded: ${rooms.loaded}, idle: ${rooms.idle})`);
+out(`rooms: ${N} of ${BYTES} B of text; per bare Y.Doc with its content: ${(perDoc / 1024).toFixed(2)} KiB; per idle room: ${(perRoom / 1024).toFixed(2)} KiB; beyond its document: ${((perRoom - perDoc) / 1024).toFixed(2)} KiB (loaded: ${rooms.loaded}, idle: ${rooms.idle})`);

@@ -58,25 +58,25 @@ export class Room {
 	/** each peer with the awareness client ids it controls */
 	readonly peers = new Map<Peer, Set<number>>();
 	#capture: Uint8Array[] | null = null;
-	/** confirm=1 peers whose messages wait in the writer's queue */
-	#awaiting = new Set<Peer>();
+	/** confirm=1 peers whose messages wait in the writer's queue (made when first needed: an idle room holds no empty collections) */
+	#awaiting: Set<Peer> | undefined;
 	/** confirmations due when the commit under way ends: what was in memory as its batch was taken */
 	#sealed: { peer: Peer; stateVector: Uint8Array; acked: number }[] = [];
 	#step1: Uint8Array | undefined;
 	#fullStep2: Uint8Array | undefined;
 	#stateVector: Uint8Array | undefined;
 	/** step 2 answers by the state vector they answer (base64), newest last; cleared on every change */
-	#step2s = new Map<string, Uint8Array>();
+	#step2s: Map<string, Uint8Array> | undefined;
 	/** awareness client ids changed since the last batch went out, and the timer that sends it */
-	#awarenessDirty = new Set<number>();
+	#awarenessDirty: Set<number> | undefined;
 	#awarenessTimer: NodeJS.Timeout | undefined;
 	/** awareness client ids our own peers changed since the last batch (published to the other instances) */
-	#awarenessOut = new Set<number>();
+	#awarenessOut: Set<number> | undefined;
 	/** set while the room has no peer and waits to be unloaded */
 	idleTimer: NodeJS.Timeout | undefined;
 	/** false while an asynchronous store (PostgreSQL) is loading the document; peers' messages wait */
 	ready = true;
-	#waiting: (() => void)[] = [];
+	#waiting: (() => void)[] | undefined;
 
 	constructor(
 		readonly name: string,
@@ -91,7 +91,7 @@ export class Room {
 	/** Run `fn` now, or once the document is loaded. */
 	whenReady(fn: () => void): void {
 		if (this.ready) fn();
-		else this.#waiting.push(fn);
+		else (this.#waiting ??= []).push(fn);
 	}
 
 	/**
@@ -108,17 +108,31 @@ export class Room {
 		return this.#awareness;
 	}
 
+	/**
+	 * Nobody is here: keep only the document. Presence goes (states of departed peers were
+	 * removed on leave), and so do the encoded answers kept for joiners (a full step 2 is as big
+	 * as the document: an idle room must not hold its document twice); the next joiner makes them
+	 * again.
+	 */
+	rest(): void {
+		if (this.peers.size > 0) return;
+		this.#step1 = this.#fullStep2 = this.#stateVector = undefined;
+		this.#step2s = undefined;
+		this.#awaiting = undefined;
+		this.dropAwareness();
+	}
+
 	/** Forget presence while nobody is here (states of departed peers were removed on leave). */
 	dropAwareness(): void {
 		const a = this.#awareness;
 		if (!a || this.peers.size > 0) return;
 		// The other instances still hear of the last departures (their peers see them leave).
-		if (this.fanout && this.#awarenessOut.size > 0) this.fanout.publishAwareness(this.name, awarenessProtocol.encodeAwarenessUpdate(a, [...this.#awarenessOut]));
+		if (this.fanout && this.#awarenessOut?.size) this.fanout.publishAwareness(this.name, awarenessProtocol.encodeAwarenessUpdate(a, [...this.#awarenessOut]));
 		this.#awareness = undefined;
 		clearTimeout(this.#awarenessTimer);
 		this.#awarenessTimer = undefined;
-		this.#awarenessDirty.clear();
-		this.#awarenessOut.clear();
+		this.#awarenessDirty = undefined;
+		this.#awarenessOut = undefined;
 		a.off('update', this.#onAwareness);
 		a.destroy();
 		a.doc.destroy();
@@ -141,8 +155,8 @@ export class Room {
 				if (state) Y.applyUpdate(doc, state, LOADED);
 				for (const u of this.writer.pendingFor(this.name)) Y.applyUpdate(doc, u, LOADED);
 				this.ready = true;
-				const waiting = this.#waiting;
-				this.#waiting = [];
+				const waiting = this.#waiting ?? [];
+				this.#waiting = undefined;
 				for (const fn of waiting) fn();
 			};
 			const retry = (e: unknown) => {
@@ -182,7 +196,7 @@ export class Room {
 
 	#onUpdate = (update: Uint8Array, origin: unknown) => {
 		this.#step1 = this.#fullStep2 = this.#stateVector = undefined;
-		this.#step2s.clear();
+		this.#step2s = undefined;
 		if (this.#capture) this.#capture.push(update);
 		else this.#accept(update, origin);
 	};
@@ -203,10 +217,14 @@ export class Room {
 			for (const id of added) controlled.add(id);
 			for (const id of removed) controlled.delete(id);
 		}
-		for (const id of added) this.#awarenessDirty.add(id);
-		for (const id of updated) this.#awarenessDirty.add(id);
-		for (const id of removed) this.#awarenessDirty.add(id);
-		if (this.fanout && origin !== REMOTE) for (const id of [...added, ...updated, ...removed]) this.#awarenessOut.add(id);
+		const dirty = (this.#awarenessDirty ??= new Set());
+		for (const id of added) dirty.add(id);
+		for (const id of updated) dirty.add(id);
+		for (const id of removed) dirty.add(id);
+		if (this.fanout && origin !== REMOTE) {
+			const out = (this.#awarenessOut ??= new Set());
+			for (const id of [...added, ...updated, ...removed]) out.add(id);
+		}
 		// Presence is chatty (every cursor move of every peer goes to every peer): batch it.
 		if (this.awarenessThrottleMs === 0) this.#sendAwareness();
 		else this.#awarenessTimer ??= setTimeout(() => this.#sendAwareness(), this.awarenessThrottleMs);
@@ -216,12 +234,12 @@ export class Room {
 	#sendAwareness(): void {
 		clearTimeout(this.#awarenessTimer);
 		this.#awarenessTimer = undefined;
-		if (this.#awarenessDirty.size === 0) return;
+		if (!this.#awarenessDirty?.size) return;
 		const changed = [...this.#awarenessDirty];
 		this.#awarenessDirty.clear();
 		const message = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
 		for (const peer of this.peers.keys()) peer.send(message);
-		if (this.fanout && this.#awarenessOut.size > 0) {
+		if (this.fanout && this.#awarenessOut?.size) {
 			const out = [...this.#awarenessOut];
 			this.#awarenessOut.clear();
 			this.fanout.publishAwareness(this.name, awarenessProtocol.encodeAwarenessUpdate(this.awareness, out));
@@ -242,7 +260,7 @@ export class Room {
 		const controlled = this.peers.get(peer);
 		if (!controlled) return;
 		this.peers.delete(peer);
-		this.#awaiting.delete(peer);
+		this.#awaiting?.delete(peer);
 		if (controlled.size > 0 && this.#awareness) awarenessProtocol.removeAwarenessStates(this.#awareness, [...controlled], null);
 	}
 
@@ -258,6 +276,7 @@ export class Room {
 	step2For(stateVector: Uint8Array): Uint8Array {
 		if (isEmptyStateVector(stateVector)) return (this.#fullStep2 ??= encodeSyncStep2(Y.encodeStateAsUpdate(this.doc)));
 		const key = Buffer.from(stateVector).toString('base64');
+		this.#step2s ??= new Map();
 		let answer = this.#step2s.get(key);
 		if (!answer) {
 			answer = encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector));
@@ -324,7 +343,7 @@ export class Room {
 		this.doc = this.#load();
 		old.destroy();
 		this.#step1 = this.#fullStep2 = this.#stateVector = undefined;
-		this.#step2s.clear();
+		this.#step2s = undefined;
 		log.warn('document rebuilt from storage after a rejected update', { doc: this.name });
 	}
 
@@ -342,7 +361,7 @@ export class Room {
 
 	/** Confirm `peer` at the next commit of this room (its update is waiting to be written). */
 	confirmAtCommit(peer: Peer): void {
-		if (peer.confirm) this.#awaiting.add(peer);
+		if (peer.confirm) (this.#awaiting ??= new Set()).add(peer);
 	}
 
 	/**
@@ -351,7 +370,7 @@ export class Room {
 	 * the commit takes a round trip, and messages applied meanwhile are not in it.
 	 */
 	seal(): void {
-		if (this.#awaiting.size === 0) return;
+		if (!this.#awaiting?.size) return;
 		const stateVector = this.stateVector();
 		for (const peer of this.#awaiting) this.#sealed.push({ peer, stateVector, acked: peer.acked });
 		this.#awaiting.clear();
@@ -372,6 +391,7 @@ export class Room {
 			if (this.peers.has(peer) && peer.confirm) peer.send(encodeConfirmed(stateVector, acked));
 		}
 		if (!nothingQueued) return;
+		if (!this.#awaiting) return;
 		const awaiting = [...this.#awaiting];
 		this.#awaiting.clear();
 		for (const peer of awaiting) if (this.peers.has(peer)) this.confirm(peer);
@@ -494,7 +514,7 @@ export class Rooms {
 		if (this.#rooms.get(room.name) !== room || room.peers.size > 0) return;
 		// Kept a while: a peer that reconnects (or the next one to open it) finds it loaded.
 		if (this.#unloadAfterMs > 0) {
-			room.dropAwareness();
+			room.rest();
 			room.idleTimer ??= setTimeout(() => {
 				room.idleTimer = undefined;
 				this.#unload(room);
