@@ -297,3 +297,38 @@ test('a modified client cannot act in another role or name: its forged events ar
 	c.ws.close();
 	await a.context.close();
 });
+
+test('the volunteer board never applies a forged office event; the office tab lists it as refused', async ({ browser, baseURL }) => {
+	const base = baseURL!;
+	const relay = { port: Number(new URL(base).port) } as RelayProcess;
+	const login = async (username: string) => {
+		const res = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
+		return (await res.json()) as { token: string; user: UserClaims };
+	};
+	const tablet = await signedIn(browser, 'staff');
+	await tablet.page.goto('/volunteer?tab=office');
+	await expect(tablet.page.getByTestId('services')).toBeVisible({ timeout: 60_000 });
+	// The secretary's modified client, with its own registered key, writes one event in her own
+	// name and one in the staff member's
+	const sec = await login('secretary');
+	const staff = (await login('staff')).user;
+	const key = await generateDeviceKey();
+	const kidRes = await fetch(`${base}/api/keys`, { method: 'POST', headers: { authorization: `Bearer ${sec.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ jwk: await publicJwk(key.publicKey) }) });
+	const kid = ((await kidRes.json()) as { kid: string }).kid;
+	const tag = Date.now().toString(36);
+	const ev = (actor: string, role: DomainEvent['role'], name: string, n: number): DomainEvent => ({ id: `vforge-${tag}-${n}`, at: formatHlc({ wallMs: Date.now(), counter: n, node: 'forge2' }), actor, role, type: 'service', subject: `sv-${tag}-${n}`, data: { name } });
+	const honest = { ...ev(sec.user.id, 'secretary', `真实${tag.slice(-4)}`, 0) };
+	const forged = { ...ev(staff.id, 'staff', `伪造${tag.slice(-4)}`, 1) };
+	const signed = await Promise.all([honest, forged].map(async (e) => ({ ...e, ...(await signEvent(key.privateKey, kid, e)) })));
+	const c = new MuxClient(relay, sec.token);
+	await c.opened;
+	const board = c.open(docName.volunteer(sec.user.communityId));
+	await expect.poll(() => board.synced, { timeout: 60_000 }).toBe(true);
+	board.doc.transact(() => eventsOf(board.doc).push(signed));
+	// the tablet applies the honest one, never the forged one, and says one entry was refused
+	await expect(tablet.page.getByTestId('services')).toContainText(`真实${tag.slice(-4)}`, { timeout: 60_000 });
+	await expect(tablet.page.getByTestId('volunteer-forged')).toContainText('1 条', { timeout: 60_000 });
+	await expect(tablet.page.getByTestId('services')).not.toContainText(`伪造${tag.slice(-4)}`);
+	c.ws.close();
+	await tablet.context.close();
+});

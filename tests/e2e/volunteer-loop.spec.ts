@@ -99,6 +99,7 @@ test('a resident’s request becomes a task, a volunteer serves it, the resident
 	await expect(mine).toContainText('陈红梅');
 	await mine.getByTestId('star-5').click();
 	await mine.locator('input').fill('师傅手艺好');
+	await rp.screenshot({ path: 'test-results/volunteer-loop-rate.png', fullPage: true });
 	await mine.getByTestId('rate-submit').click();
 	await expect(mine.getByTestId('request-rated')).toContainText('5', { timeout: 30_000 });
 	await rp.screenshot({ path: 'test-results/volunteer-loop-followed.png', fullPage: true });
