@@ -3,11 +3,25 @@
  * version and revocation, device sessions with rotating refresh tokens, one-time pairing codes,
  * and the append-only audit log. Its own connection to the relay's SQLite file (WAL), its own
  * tables; the `users` table (storage.ts) is read and, for invitations, role changes and
- * password resets, updated here.
+ * password resets, updated here. The SQLite implementation of `AccountsBackend`
+ * (backends/accounts-types.ts); PostgreSQL's is backends/accounts-postgres.ts.
  */
 import Database from 'better-sqlite3';
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { Role, UserClaims } from '../src/lib/model/catalogue';
+import {
+	hasPassword,
+	type AccountRow,
+	type AccountState,
+	type AccountsBackend,
+	type AuditEntry,
+	type AuditInput,
+	type DeviceSession,
+	type RevokedSession,
+	type StoredUser
+} from './backends/accounts-types';
+
+export type { AccountRow, AuditEntry, DeviceSession };
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS account_state (
@@ -66,37 +80,8 @@ export function newPairingCode(): string {
 /** `abcd-efgh`, `ABCD EFGH`, `abcdefgh` all name the same code. */
 export const normaliseCode = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '');
 
-export interface AuditEntry {
-	id: number;
-	at: number;
-	receivedAt: number;
-	userId: string;
-	username: string;
-	role: string;
-	kind: string;
-	target: string;
-	reason: string;
-}
-
-export interface DeviceSession {
-	sid: string;
-	userId: string;
-	device: string;
-	createdAt: number;
-	lastSeen: number;
-	expiresAt: number;
-	revokedAt: number | null;
-}
-
-export interface AccountRow {
-	username: string;
-	passwordSet: boolean;
-	claims: UserClaims;
-	demo: boolean;
-}
-
 type UserRow = { username: string; password_hash: string; claims: string; demo: number };
-type SessionRow = {
+export type SessionRow = {
 	sid: string;
 	user_id: string;
 	device: string;
@@ -110,7 +95,7 @@ type SessionRow = {
 	rotated_at: number | null;
 };
 
-const toSession = (r: SessionRow): DeviceSession => ({
+export const toSession = (r: SessionRow): DeviceSession => ({
 	sid: r.sid,
 	userId: r.user_id,
 	device: r.device,
@@ -120,10 +105,19 @@ const toSession = (r: SessionRow): DeviceSession => ({
 	revokedAt: r.revoked_at
 });
 
+const toStored = (r: UserRow): StoredUser => ({ username: r.username, passwordHash: r.password_hash, claims: JSON.parse(r.claims) as UserClaims, demo: r.demo === 1 });
+const toAccount = (r: UserRow): AccountRow => ({
+	username: r.username,
+	passwordSet: hasPassword(r.password_hash),
+	claims: JSON.parse(r.claims) as UserClaims,
+	demo: r.demo === 1
+});
+
 /** A password hash that verifyPassword never accepts: the account signs in by pairing only. */
 export const NO_PASSWORD = '!';
 
-export class AccountsStore {
+export class AccountsStore implements AccountsBackend {
+	readonly kind = 'sqlite';
 	readonly #db: Database.Database;
 	readonly #q;
 
@@ -155,7 +149,12 @@ export class AccountsStore {
 				'UPDATE device_sessions SET refresh_hash = ?, prev_hash = refresh_hash, rotated_at = ?, expires_at = ?, last_seen = ? WHERE sid = ? AND refresh_hash = ?'
 			),
 			revokeSession: db.prepare('UPDATE device_sessions SET revoked_at = ? WHERE sid = ? AND revoked_at IS NULL'),
+			openOf: db.prepare<[string], { sid: string }>('SELECT sid FROM device_sessions WHERE user_id = ? AND revoked_at IS NULL'),
 			revokeAll: db.prepare('UPDATE device_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL'),
+			allStates: db.prepare<[], { user_id: string; token_version: number; disabled: number }>('SELECT user_id, token_version, disabled FROM account_state'),
+			revokedSince: db.prepare<[number], { sid: string; user_id: string; revoked_at: number }>(
+				'SELECT sid, user_id, revoked_at FROM device_sessions WHERE revoked_at >= ?'
+			),
 			dropCodes: db.prepare('DELETE FROM pairing_codes WHERE user_id = ? AND used_at IS NULL'),
 			putCode: db.prepare('INSERT INTO pairing_codes (code_hash, user_id, expires_at, created_by) VALUES (?, ?, ?, ?)'),
 			code: db.prepare<[string], { user_id: string; expires_at: number; used_at: number | null }>(
@@ -168,6 +167,9 @@ export class AccountsStore {
 			users: db.prepare<[], UserRow>('SELECT username, password_hash, claims, demo FROM users ORDER BY username'),
 			user: db.prepare<[string], UserRow>('SELECT username, password_hash, claims, demo FROM users WHERE username = ?'),
 			insertUser: db.prepare('INSERT INTO users (username, password_hash, claims, demo, created_at) VALUES (?, ?, ?, 0, ?)'),
+			addUser: db.prepare(
+				'INSERT INTO users (username, password_hash, claims, demo, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(username) DO NOTHING'
+			),
 			setClaims: db.prepare('UPDATE users SET claims = ? WHERE username = ?'),
 			setPassword: db.prepare('UPDATE users SET password_hash = ? WHERE username = ?'),
 			audit: db.prepare(
@@ -203,8 +205,16 @@ export class AccountsStore {
 	}
 
 	/** Every token issued so far to this user stops working (role change, reset, revoke). */
-	supersede(userId: string, disable: boolean): void {
+	supersede(userId: string, disable: boolean): AccountState {
 		this.#q.bump.run(userId, disable ? 1 : 0);
+		return { userId, ver: this.tokenVersion(userId), disabled: disable };
+	}
+
+	loadState(revokedSince: number): { accounts: AccountState[]; revoked: RevokedSession[] } {
+		return {
+			accounts: this.#q.allStates.all().map((r) => ({ userId: r.user_id, ver: r.token_version, disabled: r.disabled === 1 })),
+			revoked: this.#q.revokedSince.all(revokedSince).map((r) => ({ sid: r.sid, userId: r.user_id, revokedAt: r.revoked_at }))
+		};
 	}
 
 	// ---- device sessions and refresh tokens -----------------------------------------------
@@ -256,12 +266,18 @@ export class AccountsStore {
 		return this.#q.sessionsOf.all(userId).map(toSession);
 	}
 
-	revokeSession(sid: string): boolean {
-		return this.#q.revokeSession.run(Date.now(), sid).changes === 1;
+	revokeSession(sid: string): number | undefined {
+		const now = Date.now();
+		return this.#q.revokeSession.run(now, sid).changes === 1 ? now : undefined;
 	}
 
-	revokeAllSessions(userId: string): number {
-		return this.#q.revokeAll.run(Date.now(), userId).changes;
+	revokeAllSessions(userId: string): RevokedSession[] {
+		const now = Date.now();
+		return this.#db.transaction(() => {
+			const open = this.#q.openOf.all(userId);
+			this.#q.revokeAll.run(now, userId);
+			return open.map((r) => ({ sid: r.sid, userId, revokedAt: now }));
+		})();
 	}
 
 	// ---- pairing codes ----------------------------------------------------------------------
@@ -299,12 +315,24 @@ export class AccountsStore {
 	// ---- users ------------------------------------------------------------------------------
 
 	accounts(): AccountRow[] {
-		return this.#q.users.all().map((r) => ({
-			username: r.username,
-			passwordSet: r.password_hash.startsWith('scrypt$'),
-			claims: JSON.parse(r.claims) as UserClaims,
-			demo: r.demo === 1
-		}));
+		return this.#q.users.all().map(toAccount);
+	}
+
+	getUser(username: string): StoredUser | undefined {
+		const r = this.#q.user.get(username);
+		return r && toStored(r);
+	}
+
+	listUsers(): StoredUser[] {
+		return this.#q.users.all().map(toStored);
+	}
+
+	addUsers(users: StoredUser[]): number {
+		return this.#db.transaction(() => {
+			let added = 0;
+			for (const u of users) added += this.#q.addUser.run(u.username, u.passwordHash, JSON.stringify(u.claims), u.demo ? 1 : 0, Date.now()).changes;
+			return added;
+		})();
 	}
 
 	byId(userId: string): AccountRow | undefined {
@@ -313,7 +341,7 @@ export class AccountsStore {
 
 	byUsername(username: string): AccountRow | undefined {
 		const r = this.#q.user.get(username);
-		return r && { username: r.username, passwordSet: r.password_hash.startsWith('scrypt$'), claims: JSON.parse(r.claims), demo: r.demo === 1 };
+		return r && toAccount(r);
 	}
 
 	/** A new account without a password (it signs in by pairing); false if the username is taken. */
@@ -337,7 +365,7 @@ export class AccountsStore {
 
 	// ---- audit ------------------------------------------------------------------------------
 
-	audit(e: { communityId: string; at?: number; user: Pick<UserClaims, 'id' | 'username' | 'role'>; kind: string; target: string; reason?: string }): void {
+	audit(e: AuditInput): void {
 		const now = Date.now();
 		this.#q.audit.run(e.communityId, e.at ?? now, now, e.user.id, e.user.username, e.user.role, e.kind, e.target, e.reason ?? '');
 	}

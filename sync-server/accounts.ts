@@ -21,12 +21,19 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ROLES, type Role, type UserClaims } from '../src/lib/model/catalogue';
-import { AccountsStore, NO_PASSWORD, type AccountRow } from './accounts-store';
+import type { Account } from '../src/lib/model/accounts/types';
+import { AccountsStore, NO_PASSWORD } from './accounts-store';
 import { hashPassword, type Tokens, unknownUserHash, verifyPassword } from './auth';
+import type { AccountRow, AccountsBackend, AccountState, RevokedSession } from './backends/accounts-types';
+import type { PostgresAccounts } from './backends/accounts-postgres';
+import { AccountView, type CloseOrder } from './backends/accounts-view';
+import type { PostgresDocs } from './backends/postgres';
 import { BodyTooLarge, bearer, json, readBody } from './http';
-import { log } from './log';
+import { errorText, log } from './log';
+import { AccountEvents, type AccountChange } from './pubsub/accounts';
 import { WindowLimiter } from './ratelimit';
-import { isPublicJwk, SigningKeys } from './signing/keys';
+import { PostgresSigningKeys } from './signing/keys-postgres';
+import { isPublicJwk, SigningKeys, type KeyStore } from './signing/keys';
 import { setEventSigner } from '../src/lib/model/events';
 import type { Storage } from './storage';
 
@@ -49,11 +56,20 @@ export type Disconnect = (who: { userId: string; sid?: string }, code: number, r
 export interface AccountsDeps {
 	storage: Storage;
 	/** the relay's signing key and the device keys (startSigning) */
-	keys: SigningKeys;
+	keys: KeyStore;
 	tokens: Tokens;
 	config: AccountsConfig;
 	disconnect: Disconnect;
+	/** DATABASE_URL: the accounts shared by every instance; unset: the relay's SQLite file */
+	backend?: PostgresAccounts;
+	/** REDIS_URL (with `backend`): account changes reach the other instances at once */
+	redisUrl?: string;
 }
+
+/** With the shared store: the view is read again from PostgreSQL this often (Redis is the fast path). */
+export const ACCOUNTS_RELOAD_MS = 30_000;
+/** Clocks of the instances may differ this much: revoked sessions are kept this much longer. */
+const CLOCK_MARGIN_MS = 10 * 60_000;
 
 const OFFICE: readonly Role[] = ['secretary', 'staff'];
 const isOffice = (r: Role) => OFFICE.includes(r);
@@ -124,35 +140,89 @@ function claimsFrom(b: Record<string, unknown>, base: UserClaims): UserClaims | 
  * relay's key signs every event the relay appends, the demo seed's included, so a new install
  * lists nothing and ships no legacy list to its devices.
  */
-export function startSigning(storage: Storage): SigningKeys {
-	const keys = new SigningKeys(storage.file);
-	const listed = keys.listLegacy(
-		(function* () {
-			for (const name of storage.listDocNames()) yield { name, update: storage.loadDoc(name) };
-		})()
-	);
+export async function startSigning(storage: Storage, shared?: { accounts: PostgresAccounts; docs: PostgresDocs }): Promise<KeyStore> {
+	let keys: KeyStore;
+	let listed: number;
+	if (shared) {
+		const pg = await PostgresSigningKeys.open(shared.accounts.pool, async function* () {
+			for (const name of shared.docs.listDocNames()) yield await shared.docs.loadDoc(name);
+		});
+		[keys, listed] = [pg, pg.listed];
+	} else {
+		const local = new SigningKeys(storage.file);
+		listed = local.listLegacy(
+			(function* () {
+				for (const name of storage.listDocNames()) yield { name, update: storage.loadDoc(name) };
+			})()
+		);
+		keys = local;
+	}
 	if (listed) log.info('signatures begin: unsigned events listed as legacy', { events: listed });
 	setEventSigner(keys.signer());
 	return keys;
 }
 
-export function createAccounts(deps: AccountsDeps) {
-	const store = new AccountsStore(deps.storage.file);
+export async function createAccounts(deps: AccountsDeps) {
+	const store: AccountsBackend = deps.backend ?? new AccountsStore(deps.storage.file);
 	const { tokens, config } = deps;
 	const ipFailures = new WindowLimiter(config.loginIpFailures, 10 * 60_000);
 	const accountFailures = new WindowLimiter(config.loginAccountFailures, 15 * 60_000);
 	const refreshMs = config.refreshTtlSeconds * 1000;
-	tokens.check = (user, ver, sid) => store.refusal(user.id, ver, sid);
 	const keys = deps.keys;
 
-	function audit(user: UserClaims, kind: string, target: string, reason = '', at?: number): void {
-		store.audit({ communityId: user.communityId, user, kind, target, reason, at });
+	// Token checks are synchronous: SQLite answers them at once; the shared store through the
+	// in-memory view, kept current by this instance, by Redis and by reading PostgreSQL again.
+	let live: AccountView | undefined;
+	let events: AccountEvents | undefined;
+	let reloadTimer: NodeJS.Timeout | undefined;
+	const closeAll = (orders: CloseOrder[]) => orders.reduce((n, o) => n + deps.disconnect(o, o.code, o.reason), 0);
+	async function reload(why: string): Promise<void> {
+		if (!live) return;
+		live.prune();
+		const closed = closeAll(live.merge(await store.loadState(Date.now() - live.keepRevokedMs)));
+		if (closed) log.info('account state read again: sockets closed', { why, closed });
+	}
+	if (store instanceof AccountsStore) {
+		tokens.check = (user, ver, sid) => store.refusal(user.id, ver, sid);
+	} else {
+		const v = (live = new AccountView(tokens.ttlSeconds * 1000 + CLOCK_MARGIN_MS));
+		tokens.check = (user, ver, sid) => v.refusal(user.id, ver, sid);
+		await reload('start');
+		if (deps.redisUrl) {
+			events = await AccountEvents.start(deps.redisUrl, {
+				change: (c) => {
+					let changed = false;
+					for (const a of c.accounts ?? []) changed = v.account(a) || changed;
+					for (const r of c.revoked ?? []) changed = v.revoke(r) || changed;
+					if (changed && c.close) deps.disconnect(c.close, c.close.code, c.close.reason);
+				},
+				resync: (why) => void reload(why).catch((e) => log.warn('account state not read again', { why, error: errorText(e) }))
+			});
+		}
+		reloadTimer = setInterval(() => void reload('periodic').catch((e) => log.warn('account state not read again', { error: errorText(e) })), ACCOUNTS_RELOAD_MS);
+		reloadTimer.unref();
+	}
+
+	/**
+	 * A committed change that refuses tokens: this instance's live and sockets at once, then the
+	 * other instances (they close their sockets of the same person or device).
+	 */
+	function changed(change: { accounts?: AccountState[]; revoked?: RevokedSession[] }, close: CloseOrder): number {
+		for (const a of change.accounts ?? []) live?.account(a);
+		for (const r of change.revoked ?? []) live?.revoke(r);
+		const closed = deps.disconnect(close, close.code, close.reason);
+		events?.publish({ ...change, close } satisfies AccountChange);
+		return closed;
+	}
+
+	async function audit(user: UserClaims, kind: string, target: string, reason = '', at?: number): Promise<void> {
+		await store.audit({ communityId: user.communityId, user, kind, target, reason, at });
 	}
 
 	/** A device session and its first token pair. */
 	async function grant(res: ServerResponse, claims: UserClaims, device: string, status = 200): Promise<void> {
-		const { sid, refreshToken } = store.openSession(claims.id, device, refreshMs);
-		const token = await tokens.issue(claims, { sid, ver: store.tokenVersion(claims.id) });
+		const { sid, refreshToken } = await store.openSession(claims.id, device, refreshMs);
+		const token = await tokens.issue(claims, { sid, ver: await store.tokenVersion(claims.id) });
 		json(res, status, { token, refreshToken, expiresAt: Date.now() + tokens.ttlSeconds * 1000, user: claims });
 	}
 
@@ -170,20 +240,20 @@ export function createAccounts(deps: AccountsDeps) {
 			log.warn('login rate-limited', { user: name.slice(0, 64), ip: ip(req), wait });
 			return tooMany(res, wait);
 		}
-		const user = deps.storage.getUser(name);
+		const user = await store.getUser(name);
 		// An unknown user costs the same scrypt as a wrong password.
 		const ok = await verifyPassword(password, user?.passwordHash ?? (await unknownUserHash()));
 		if (!user || !ok) {
 			ipFailures.hit(ip(req));
 			accountFailures.hit(name.toLowerCase());
 			log.warn('login failed', { user: name.slice(0, 64), ip: ip(req) });
-			if (user) audit(user.claims, 'signin-failed', ip(req));
+			if (user) await audit(user.claims, 'signin-failed', ip(req));
 			return json(res, 401, { error: WRONG_LOGIN });
 		}
 		accountFailures.clear(name.toLowerCase());
-		if (store.isDisabled(user.claims.id)) return json(res, 403, { error: ACCOUNT_REVOKED });
+		if (await store.isDisabled(user.claims.id)) return json(res, 403, { error: ACCOUNT_REVOKED });
 		log.info('login', { user: user.username, role: user.claims.role, ip: ip(req) });
-		audit(user.claims, 'signin', ip(req));
+		await audit(user.claims, 'signin', ip(req));
 		await grant(res, user.claims, deviceName(b, req));
 	}
 
@@ -196,16 +266,16 @@ export function createAccounts(deps: AccountsDeps) {
 		}
 		const wait = ipFailures.retryAfter(ip(req));
 		if (wait) return tooMany(res, wait);
-		const userId = store.usePairing(code);
-		const account = userId ? store.byId(userId) : undefined;
-		if (!account || store.isDisabled(account.claims.id)) {
+		const userId = await store.usePairing(code);
+		const account = userId ? await store.byId(userId) : undefined;
+		if (!account || (await store.isDisabled(account.claims.id))) {
 			ipFailures.hit(ip(req));
 			log.warn('pairing failed', { ip: ip(req) });
 			return json(res, 401, { error: BAD_CODE });
 		}
-		if (typeof password === 'string') store.setPasswordHash(account.username, await hashPassword(password));
+		if (typeof password === 'string') await store.setPasswordHash(account.username, await hashPassword(password));
 		const device = deviceName(b, req);
-		audit(account.claims, 'pair', device);
+		await audit(account.claims, 'pair', device);
 		log.info('paired', { user: account.username, ip: ip(req) });
 		await grant(res, account.claims, device);
 	}
@@ -216,15 +286,15 @@ export function createAccounts(deps: AccountsDeps) {
 		if (!str(b.refreshToken, 300)) return json(res, 400, { error: BAD_REQUEST });
 		const wait = ipFailures.retryAfter(ip(req));
 		if (wait) return tooMany(res, wait);
-		const next = store.rotate(b.refreshToken, refreshMs, config.refreshGraceSeconds * 1000);
-		const account = next && store.byId(next.session.userId);
-		if (!next || !account || store.isDisabled(account.claims.id)) {
+		const next = await store.rotate(b.refreshToken, refreshMs, config.refreshGraceSeconds * 1000);
+		const account = next && (await store.byId(next.session.userId));
+		if (!next || !account || (await store.isDisabled(account.claims.id))) {
 			// A revoked device learns it, and removes its local copies (docs/security.md).
-			if (store.revokedRefresh(b.refreshToken)) return json(res, 401, { error: ACCOUNT_REVOKED, revoked: true });
+			if (await store.revokedRefresh(b.refreshToken)) return json(res, 401, { error: ACCOUNT_REVOKED, revoked: true });
 			ipFailures.hit(ip(req));
 			return json(res, 401, { error: NOT_SIGNED_IN });
 		}
-		const token = await tokens.issue(account.claims, { sid: next.session.sid, ver: store.tokenVersion(account.claims.id) });
+		const token = await tokens.issue(account.claims, { sid: next.session.sid, ver: await store.tokenVersion(account.claims.id) });
 		json(res, 200, { token, refreshToken: next.refreshToken, expiresAt: Date.now() + tokens.ttlSeconds * 1000, user: account.claims });
 	}
 
@@ -247,15 +317,16 @@ export function createAccounts(deps: AccountsDeps) {
 		return auth.user;
 	}
 
-	function view(a: AccountRow) {
+	async function view(a: AccountRow): Promise<Account> {
 		const c = a.claims;
+		const [disabled, pairingUntil, sessions] = await Promise.all([store.isDisabled(c.id), store.pendingPairing(c.id), store.sessionsOf(c.id)]);
 		return {
 			...c,
 			demo: a.demo,
 			passwordSet: a.passwordSet,
-			disabled: store.isDisabled(c.id),
-			pairingUntil: store.pendingPairing(c.id) ?? null,
-			devices: store.sessionsOf(c.id).map((s) => ({
+			disabled,
+			pairingUntil: pairingUntil ?? null,
+			devices: sessions.map((s) => ({
 				sid: s.sid,
 				device: s.device,
 				createdAt: s.createdAt,
@@ -266,8 +337,8 @@ export function createAccounts(deps: AccountsDeps) {
 	}
 
 	/** The account `userId` of the actor's community, if the actor may manage it; else answers and returns undefined. */
-	function target(res: ServerResponse, actor: UserClaims, userId: string): AccountRow | undefined {
-		const a = store.byId(userId);
+	async function target(res: ServerResponse, actor: UserClaims, userId: string): Promise<AccountRow | undefined> {
+		const a = await store.byId(userId);
 		if (!a || a.claims.communityId !== actor.communityId) {
 			json(res, 404, { error: NO_ACCOUNT });
 			return undefined;
@@ -291,8 +362,8 @@ export function createAccounts(deps: AccountsDeps) {
 		const [userId, action, sid, sub] = parts;
 		if (!userId) {
 			if (req.method === 'GET') {
-				const list = store.accounts().filter((a) => a.claims.communityId === actor.communityId);
-				return json(res, 200, { accounts: list.map(view) });
+				const list = (await store.accounts()).filter((a) => a.claims.communityId === actor.communityId);
+				return json(res, 200, { accounts: await Promise.all(list.map(view)) });
 			}
 			if (req.method !== 'POST') return json(res, 405, { error: 'Method not allowed' });
 			const b = await body(req, res);
@@ -307,12 +378,12 @@ export function createAccounts(deps: AccountsDeps) {
 			});
 			if (typeof claims === 'string') return json(res, 400, { error: claims });
 			if (isOffice(claims.role) && actor.role !== 'secretary') return json(res, 403, { error: SECRETARY_ONLY });
-			if (!store.insertAccount(claims)) return json(res, 409, { error: TAKEN });
-			const pairing = store.newPairing(claims.id, actor.id, pairingTtl);
-			audit(actor, 'invite', claims.username, claims.role);
-			return json(res, 201, { account: view(store.byId(claims.id)!), pairing });
+			if (!(await store.insertAccount(claims))) return json(res, 409, { error: TAKEN });
+			const pairing = await store.newPairing(claims.id, actor.id, pairingTtl);
+			await audit(actor, 'invite', claims.username, claims.role);
+			return json(res, 201, { account: await view((await store.byId(claims.id))!), pairing });
 		}
-		const a = target(res, actor, userId);
+		const a = await target(res, actor, userId);
 		if (!a) return;
 		const id = a.claims.id;
 		if (req.method === 'PATCH' && !action) {
@@ -321,51 +392,51 @@ export function createAccounts(deps: AccountsDeps) {
 			const claims = claimsFrom(b, a.claims);
 			if (typeof claims === 'string') return json(res, 400, { error: claims });
 			if (isOffice(claims.role) && actor.role !== 'secretary') return json(res, 403, { error: SECRETARY_ONLY });
-			store.setClaims(claims);
-			if (claims.role !== a.claims.role) keys.retire(id, claims.role);
+			await store.setClaims(claims);
+			if (claims.role !== a.claims.role) await keys.retire(id, claims.role);
 			// Tokens carry the claims: every earlier token stops, the devices refresh into the new ones.
-			store.supersede(id, false);
-			const closed = deps.disconnect({ userId: id }, 4401, 'token superseded');
+			const state = await store.supersede(id, false);
+			const closed = changed({ accounts: [state] }, { userId: id, code: 4401, reason: 'token superseded' });
 			const what = (c: UserClaims) => [c.role, ...(c.gridIds ?? []), ...(c.buildingIds ?? []), c.departmentId ?? ''].filter(Boolean).join(' ');
-			audit(actor, 'role', a.username, `${what(a.claims)} → ${what(claims)}`);
+			await audit(actor, 'role', a.username, `${what(a.claims)} → ${what(claims)}`);
 			log.info('account changed', { by: actor.username, user: a.username, role: claims.role, closed });
-			return json(res, 200, { account: view(store.byId(id)!) });
+			return json(res, 200, { account: await view((await store.byId(id))!) });
 		}
 		if (req.method !== 'POST') return json(res, 405, { error: 'Method not allowed' });
 		switch (action) {
 			case 'pairing': {
-				if (store.isDisabled(id)) return json(res, 409, { error: ACCOUNT_REVOKED });
-				const pairing = store.newPairing(id, actor.id, pairingTtl);
-				audit(actor, 'pairing', a.username);
+				if (await store.isDisabled(id)) return json(res, 409, { error: ACCOUNT_REVOKED });
+				const pairing = await store.newPairing(id, actor.id, pairingTtl);
+				await audit(actor, 'pairing', a.username);
 				return json(res, 200, { pairing });
 			}
 			case 'reset': {
-				store.supersede(id, false);
-				store.revokeAllSessions(id);
-				store.setPasswordHash(a.username, NO_PASSWORD);
-				const closed = deps.disconnect({ userId: id }, 4403, 'account reset');
-				const pairing = store.newPairing(id, actor.id, pairingTtl);
-				audit(actor, 'reset', a.username);
+				const state = await store.supersede(id, false);
+				const revoked = await store.revokeAllSessions(id);
+				await store.setPasswordHash(a.username, NO_PASSWORD);
+				const closed = changed({ accounts: [state], revoked }, { userId: id, code: 4403, reason: 'account reset' });
+				const pairing = await store.newPairing(id, actor.id, pairingTtl);
+				await audit(actor, 'reset', a.username);
 				log.info('account reset', { by: actor.username, user: a.username, closed });
 				return json(res, 200, { pairing });
 			}
 			case 'revoke': {
-				store.supersede(id, true);
-				store.revokeAllSessions(id);
-				store.dropPairing(id);
-				const closed = deps.disconnect({ userId: id }, 4403, 'account revoked');
-				audit(actor, 'revoke', a.username);
+				const state = await store.supersede(id, true);
+				const revoked = await store.revokeAllSessions(id);
+				await store.dropPairing(id);
+				const closed = changed({ accounts: [state], revoked }, { userId: id, code: 4403, reason: 'account revoked' });
+				await audit(actor, 'revoke', a.username);
 				log.info('account revoked', { by: actor.username, user: a.username, closed });
 				res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
 				return;
 			}
 			case 'devices': {
 				if (!sid || sub !== 'revoke') return json(res, 404, { error: 'Not found' });
-				const s = store.session(sid);
+				const s = await store.session(sid);
 				if (!s || s.userId !== id) return json(res, 404, { error: NO_DEVICE });
-				store.revokeSession(sid);
-				const closed = deps.disconnect({ userId: id, sid }, 4403, 'device revoked');
-				audit(actor, 'revoke-device', a.username, s.device);
+				const at = await store.revokeSession(sid);
+				const closed = changed({ revoked: at === undefined ? [] : [{ sid, userId: id, revokedAt: at }] }, { userId: id, sid, code: 4403, reason: 'device revoked' });
+				await audit(actor, 'revoke-device', a.username, s.device);
 				log.info('device revoked', { by: actor.username, user: a.username, closed });
 				res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
 				return;
@@ -391,7 +462,7 @@ export function createAccounts(deps: AccountsDeps) {
 			) {
 				return json(res, 400, { error: BAD_REQUEST });
 			}
-			audit(auth.user, kind, target, reason, at);
+			await audit(auth.user, kind, target, reason, at);
 			res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
 			return;
 		}
@@ -405,18 +476,18 @@ export function createAccounts(deps: AccountsDeps) {
 		if (!Number.isInteger(limit) || limit < 1 || (before !== undefined && !Number.isInteger(before))) {
 			return json(res, 400, { error: BAD_REQUEST });
 		}
-		json(res, 200, { entries: store.auditPage(actor.communityId, Math.min(limit, 500), before) });
+		json(res, 200, { entries: await store.auditPage(actor.communityId, Math.min(limit, 500), before) });
 	}
 
 	async function keysRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
 		if (req.method !== 'GET' && req.method !== 'POST') return json(res, 405, { error: 'Method not allowed' });
 		const auth = await caller(req, res);
 		if (!auth) return;
-		if (req.method === 'GET') return json(res, 200, keys.ring(auth.user.communityId));
+		if (req.method === 'GET') return json(res, 200, await keys.ring(auth.user.communityId));
 		const b = await body(req, res);
 		if (!b) return;
 		if (!auth.sid || !isPublicJwk(b.jwk)) return json(res, 400, { error: BAD_REQUEST });
-		const r = keys.register(auth.user, auth.sid, b.jwk);
+		const r = await keys.register(auth.user, auth.sid, b.jwk);
 		if ('error' in r) return json(res, 409, { error: r.error });
 		json(res, 200, r);
 	}
@@ -435,8 +506,9 @@ export function createAccounts(deps: AccountsDeps) {
 				const auth = await caller(req, res);
 				if (!auth) return true;
 				if (auth.sid) {
-					store.revokeSession(auth.sid);
-					deps.disconnect({ userId: auth.user.id, sid: auth.sid }, 4403, 'signed out');
+					const at = await store.revokeSession(auth.sid);
+					const { id: userId } = auth.user;
+					changed({ revoked: at === undefined ? [] : [{ sid: auth.sid, userId, revokedAt: at }] }, { userId, sid: auth.sid, code: 4403, reason: 'signed out' });
 				}
 				res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
 				return true;
@@ -456,12 +528,16 @@ export function createAccounts(deps: AccountsDeps) {
 			}
 			return false;
 		},
-		close: () => {
+		/** the view's size and the Redis link (/healthz), with the shared store */
+		health: () => live && { view: live.size, events: events && { connected: events.connected, published: events.published, received: events.received } },
+		close: async () => {
+			clearInterval(reloadTimer);
+			await events?.close();
 			setEventSigner(undefined);
-			keys.close();
-			store.close();
+			await keys.close();
+			await store.close();
 		}
 	};
 }
 
-export type Accounts = ReturnType<typeof createAccounts>;
+export type Accounts = Awaited<ReturnType<typeof createAccounts>>;

@@ -27,6 +27,7 @@ import type { RelaySocket } from './socket';
 import { Storage } from './storage';
 import { PostgresDocs } from './backends/postgres';
 import { RedisFanout } from './pubsub/redis';
+import { PostgresAccounts } from './backends/accounts-postgres';
 
 export interface Relay {
 	readonly url: string;
@@ -49,10 +50,14 @@ export async function startRelay(config: Config): Promise<Relay> {
 	// DATABASE_URL: the documents live in PostgreSQL, shared with the other instances (docs/operations.md).
 	const pgDocs = config.databaseUrl ? await PostgresDocs.open(config.databaseUrl, config.databasePoolSize) : undefined;
 	if (pgDocs) storage.useDocStore(pgDocs);
-	const key = loadOrCreateSecret(config.dataDir, config.jwtSecret);
+	// …and the accounts, the JWT secret and the signing keys, one for every instance.
+	const pgAccounts = config.databaseUrl ? await PostgresAccounts.open(config.databaseUrl) : undefined;
+	const key = pgAccounts ? await pgAccounts.jwtSecret(config.jwtSecret) : loadOrCreateSecret(config.dataDir, config.jwtSecret);
 	const tokens = new Tokens(key, config.tokenTtlSeconds);
-	const keys = startSigning(storage);
+	const keys = await startSigning(storage, pgAccounts && pgDocs && { accounts: pgAccounts, docs: pgDocs });
 	const seeded = config.demo ? await seedDemo(storage, config.demoPassword) : undefined;
+	// The demo accounts seeded into this file join the shared ones (usernames taken stay as they are).
+	if (pgAccounts && config.demo) await pgAccounts.addUsers(storage.listUsers().filter((u) => u.demo));
 	await pgDocs?.settled();
 	// Rooms that tell the services (Open311, intake, figures) what happens to documents.
 	const rooms = new WatchedRooms(pgDocs ?? storage, config.compactAfter, {
@@ -98,11 +103,13 @@ export async function startRelay(config: Config): Promise<Relay> {
 		maxPhotoBytes: config.maxAttachmentBytes
 	});
 
-	const accounts = createAccounts({
+	const accounts = await createAccounts({
 		storage,
 		keys,
 		tokens,
 		config,
+		backend: pgAccounts,
+		redisUrl: config.redisUrl,
 		// Revocation and role changes act at once: the person's (or device's) live sockets close.
 		disconnect: ({ userId, sid }, code, reason) => {
 			let n = 0;
@@ -134,6 +141,7 @@ export async function startRelay(config: Config): Promise<Relay> {
 			commits: rooms.writer.commits,
 			storage: pgDocs ? 'postgres' : 'sqlite',
 			fanout: fanout && { connected: fanout.connected, published: fanout.published, received: fanout.received, resyncs: fanout.resyncs },
+			accounts: accounts.health(),
 			upstream: federation.health()
 		})
 	});
@@ -281,7 +289,7 @@ export async function startRelay(config: Config): Promise<Relay> {
 		services.stop();
 		await rooms.unloadAll((await rooms.commitAll()) && flushed);
 		await attachments.close();
-		accounts.close();
+		await accounts.close();
 		await fanout?.close();
 		await pgDocs?.close();
 		storage.close();

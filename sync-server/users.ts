@@ -5,11 +5,13 @@
  *                       [--grids g1,g2] [--buildings b1] [--department d] [--council yes]   (password read from stdin)
  *   npm run user -- list
  *
- * Works on DATA_DIR (default ./data) while the relay is stopped or running (SQLite WAL).
+ * Works on DATA_DIR (default ./data) while the relay is stopped or running (SQLite WAL); with
+ * DATABASE_URL on the accounts every instance shares (PostgreSQL, docs/operations.md).
  */
 import { randomUUID } from 'node:crypto';
 import { ROLES, type Role, type UserClaims } from '../src/lib/model/catalogue';
 import { hashPassword } from './auth';
+import { PostgresAccounts } from './backends/accounts-postgres';
 import { Storage } from './storage';
 
 function fail(message: string): never {
@@ -40,10 +42,10 @@ const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).f
 
 async function main(): Promise<void> {
 	const [command, ...rest] = process.argv.slice(2);
-	const storage = new Storage(process.env.DATA_DIR ?? 'data');
+	const storage = process.env.DATABASE_URL ? await PostgresAccounts.open(process.env.DATABASE_URL, 1) : new Storage(process.env.DATA_DIR ?? 'data');
 	try {
 		if (command === 'list') {
-			for (const u of storage.listUsers()) {
+			for (const u of await storage.listUsers()) {
 				console.log(`${u.username}\t${u.claims.role}\t${u.claims.communityId}\t${u.claims.name}${u.demo ? '\t(demo)' : ''}`);
 			}
 			return;
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
 		if (!ROLES.includes(role)) fail(`--role must be one of ${ROLES.join(', ')}`);
 		if (!f.community || !/^[A-Za-z0-9_-]{1,64}$/.test(f.community)) fail('--community <id> is required');
 		if (!f.name) fail('--name is required');
-		if (storage.getUser(username)) fail(`${username} exists already`);
+		if (await storage.getUser(username)) fail(`${username} exists already`);
 		const password = await readStdin();
 		if (password.length < 8) fail('password (from stdin) must have at least 8 characters');
 		const claims: UserClaims = {
@@ -70,10 +72,10 @@ async function main(): Promise<void> {
 			...(f.department ? { departmentId: f.department } : {}),
 			...(f.council === 'yes' ? { council: true } : {})
 		};
-		storage.addUsers([{ username, passwordHash: await hashPassword(password), claims, demo: false }]);
+		await storage.addUsers([{ username, passwordHash: await hashPassword(password), claims, demo: false }]);
 		console.log(`added ${username} (${role}, community ${f.community})`);
 	} finally {
-		storage.close();
+		await storage.close();
 	}
 }
 

@@ -17,6 +17,8 @@ import * as encoding from 'lib0/encoding';
 import { errorText, log } from '../log';
 
 export const CHANNEL = 'dq:docs';
+/** Reconnect forever, backing off to 2 s; commands wait while disconnected. */
+export const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 2000);
 const KIND_UPDATE = 0;
 const KIND_AWARENESS = 1;
 const KIND_HEARTBEAT = 2;
@@ -30,12 +32,32 @@ export interface FanoutHandlers {
 	resync(): void;
 }
 
-/** what the fan-out uses of a node-redis client */
-interface Client {
+/** what the fan-out and the account events (accounts.ts) use of a node-redis client */
+export interface Client {
 	readonly isOpen: boolean;
-	publish(channel: string, message: Buffer): Promise<unknown>;
+	publish(channel: string, message: Buffer | string): Promise<unknown>;
 	close(): Promise<unknown>;
 	destroy(): void;
+}
+
+/** A publisher and a subscriber on `url`, reconnecting forever; their errors logged unless `closing()`. */
+export function redisPair(url: string, what: string, closing: () => boolean) {
+	const pub = createClient({ url, socket: { reconnectStrategy } });
+	const sub = pub.duplicate();
+	for (const [name, c] of [['publisher', pub], ['subscriber', sub]] as const) {
+		c.on('error', (e: unknown) => {
+			if (!closing()) log.warn(`redis error (${what})`, { client: name, error: errorText(e) });
+		});
+	}
+	return { pub, sub };
+}
+
+/** Close both clients, at most a second's wait; then destroy what is still open. */
+export async function closePair(pub: Client, sub: Client): Promise<void> {
+	let timer: NodeJS.Timeout | undefined;
+	await Promise.race([Promise.allSettled([sub.close(), pub.close()]), new Promise((r) => (timer = setTimeout(r, 1000)))]);
+	clearTimeout(timer);
+	for (const c of [sub, pub]) if (c.isOpen) c.destroy();
 }
 
 export class RedisFanout {
@@ -58,16 +80,8 @@ export class RedisFanout {
 	) {}
 
 	static async start(url: string, handlers: FanoutHandlers): Promise<RedisFanout> {
-		// Reconnect forever, backing off to 2 s; commands wait while disconnected.
-		const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 2000);
-		const pub = createClient({ url, socket: { reconnectStrategy } });
-		const sub = pub.duplicate();
+		const { pub, sub } = redisPair(url, 'documents', () => f.#closing);
 		const f = new RedisFanout(pub, sub);
-		for (const [name, c] of [['publisher', pub], ['subscriber', sub]] as const) {
-			c.on('error', (e: unknown) => {
-				if (!f.#closing) log.warn('redis error', { client: name, error: errorText(e) });
-			});
-		}
 		let first = true;
 		f.#handlers = handlers;
 		sub.on('ready', () => {
@@ -165,10 +179,6 @@ export class RedisFanout {
 		this.#closing = true;
 		for (const t of this.#timers) clearInterval(t);
 		clearTimeout(this.#resyncSoon);
-		let timer: NodeJS.Timeout | undefined;
-		const closed = Promise.allSettled([this.sub.close(), this.pub.close()]);
-		await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 1000)))]);
-		clearTimeout(timer);
-		for (const c of [this.sub, this.pub]) if (c.isOpen) c.destroy();
+		await closePair(this.pub, this.sub);
 	}
 }

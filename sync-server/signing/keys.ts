@@ -10,6 +10,9 @@
  * - legacy: on the first start with signatures, the hash of every unsigned event then stored
  *   (the demo seed, old data) is listed; those stay valid, no other unsigned event does;
  * - `GET /api/keys` answers the ring a community's replicas verify with.
+ *
+ * Two stores behind `KeyStore`: the relay's SQLite file (`SigningKeys`, here) and PostgreSQL
+ * (`signing/keys-postgres.ts`, shared by several instances: one relay key for all of them).
  */
 import Database from 'better-sqlite3';
 import { createHash, createPrivateKey, generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
@@ -18,6 +21,7 @@ import type { Role, UserClaims } from '../../src/lib/model/catalogue';
 import { canonicalJson, eventProblem, eventsOf, signedText, type DomainEvent, type EventSigner } from '../../src/lib/model/events';
 import type { DeviceKey, KeyRing } from '../../src/lib/crypto/keyring';
 import { isPublicJwk, type PublicJwk } from '../../src/lib/crypto/signing';
+import type { MaybePromise } from '../backends/types';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS device_keys (
@@ -50,7 +54,71 @@ export const legacyHashOf = (e: DomainEvent) => b64u(createHash('sha256').update
 
 export { isPublicJwk };
 
-interface KeyRow {
+/** What the accounts routes and the relay's signer need of the key store. */
+export interface KeyStore {
+	readonly relay: RelayKey;
+	signer(): EventSigner;
+	register(claims: UserClaims, sid: string, jwk: PublicJwk): MaybePromise<{ kid: string } | { error: string }>;
+	retire(userId: string, role: Role): MaybePromise<number>;
+	ring(communityId: string): MaybePromise<KeyRing>;
+	close(): MaybePromise<void>;
+}
+
+export interface RelayKey {
+	kid: string;
+	jwk: PublicJwk;
+	key: KeyObject;
+}
+
+/** A new private key for the relay, as stored (JWK). */
+export const newRelayJwk = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }) as JsonWebKey;
+
+/** The relay's key from its stored private JWK. */
+export function relayKeyOf(priv: JsonWebKey): RelayKey {
+	const jwk: PublicJwk = { kty: 'EC', crv: 'P-256', x: priv.x!, y: priv.y! };
+	const key = createPrivateKey({ key: priv as import('node:crypto').JsonWebKey, format: 'jwk' });
+	return { kid: keyIdOf(jwk), jwk, key };
+}
+
+/** The hashes of the unsigned events stored documents hold (listed as legacy on the first start). */
+export function unsignedHashes(updates: Iterable<Uint8Array | null>): string[] {
+	const hashes: string[] = [];
+	for (const update of updates) {
+		if (!update) continue;
+		const doc = new Y.Doc();
+		try {
+			Y.applyUpdate(doc, update);
+			for (const x of eventsOf(doc).toArray()) {
+				if (eventProblem(x) === undefined && (x as DomainEvent).sig === undefined) hashes.push(legacyHashOf(x as DomainEvent));
+			}
+		} finally {
+			doc.destroy();
+		}
+	}
+	return hashes;
+}
+
+/** The relay's signer for `setEventSigner`: every event the relay appends, for anyone. */
+export function signerOf({ kid, key }: RelayKey): EventSigner {
+	return {
+		sign: (e) => ({ kid, sig: b64u(nodeSign('sha256', Buffer.from(signedText(e, kid)), { key, dsaEncoding: 'ieee-p1363' })) })
+	};
+}
+
+/** A device key row (joined with its session's revocation) as the ring lists it. */
+export function deviceKeyOf(r: KeyRow): DeviceKey {
+	// A key counts until its role ended or its device session was revoked, whichever came first.
+	const ends = [r.until, r.revoked_at].filter((x): x is number => x !== null);
+	return {
+		kid: r.kid,
+		userId: r.user_id,
+		role: r.role as Role,
+		jwk: JSON.parse(r.jwk) as PublicJwk,
+		...(ends.length ? { until: Math.min(...ends) } : {})
+	};
+}
+
+export interface KeyRow {
 	kid: string;
 	user_id: string;
 	role: string;
@@ -59,10 +127,10 @@ interface KeyRow {
 	revoked_at: number | null;
 }
 
-export class SigningKeys {
+export class SigningKeys implements KeyStore {
 	readonly #db: Database.Database;
 	readonly #q;
-	readonly relay: { kid: string; jwk: PublicJwk; key: KeyObject };
+	readonly relay: RelayKey;
 
 	constructor(file: string) {
 		this.#db = new Database(file);
@@ -86,19 +154,11 @@ export class SigningKeys {
 	}
 
 	/** Load the relay's key, or on the first start make it; `first` tells the caller to list legacy events. */
-	#relayKey(): { kid: string; jwk: PublicJwk; key: KeyObject; first?: boolean } {
+	#relayKey(): RelayKey {
 		const row = this.#q.relayKey.get();
-		let priv: JsonWebKey;
-		let first = false;
-		if (row) priv = JSON.parse(row.jwk) as JsonWebKey;
-		else {
-			priv = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }) as JsonWebKey;
-			first = true;
-		}
-		const jwk: PublicJwk = { kty: 'EC', crv: 'P-256', x: priv.x!, y: priv.y! };
-		const key = createPrivateKey({ key: priv as import('node:crypto').JsonWebKey, format: 'jwk' });
-		if (first) this.#pendingKey = priv;
-		return { kid: keyIdOf(jwk), jwk, key, first };
+		if (row) return relayKeyOf(JSON.parse(row.jwk) as JsonWebKey);
+		this.#pendingKey = newRelayJwk();
+		return relayKeyOf(this.#pendingKey);
 	}
 	#pendingKey: JsonWebKey | undefined;
 
@@ -109,19 +169,9 @@ export class SigningKeys {
 	 */
 	listLegacy(docs: Iterable<{ name: string; update: Uint8Array | null }>): number {
 		if (!this.#pendingKey) return 0;
-		const hashes: string[] = [];
-		for (const { update } of docs) {
-			if (!update) continue;
-			const doc = new Y.Doc();
-			try {
-				Y.applyUpdate(doc, update);
-				for (const x of eventsOf(doc).toArray()) {
-					if (eventProblem(x) === undefined && (x as DomainEvent).sig === undefined) hashes.push(legacyHashOf(x as DomainEvent));
-				}
-			} finally {
-				doc.destroy();
-			}
-		}
+		const hashes = unsignedHashes((function* () {
+			for (const d of docs) yield d.update;
+		})());
 		const key = this.#pendingKey;
 		this.#db.transaction(() => {
 			for (const h of hashes) this.#q.putLegacy.run(h);
@@ -133,10 +183,7 @@ export class SigningKeys {
 
 	/** The relay's signer for `setEventSigner`: every event the relay appends, for anyone. */
 	signer(): EventSigner {
-		const { kid, key } = this.relay;
-		return {
-			sign: (e) => ({ kid, sig: b64u(nodeSign('sha256', Buffer.from(signedText(e, kid)), { key, dsaEncoding: 'ieee-p1363' })) })
-		};
+		return signerOf(this.relay);
 	}
 
 	/** Register the key a device session signs with, for the person's current role. */
@@ -157,22 +204,12 @@ export class SigningKeys {
 	#ring: Database.Statement<[string], KeyRow> | undefined;
 
 	ring(communityId: string): KeyRing {
-		// A key counts until its role ended or its device session was revoked, whichever came first.
 		this.#ring ??= this.#db.prepare<[string], KeyRow>(
 			`SELECT k.kid, k.user_id, k.role, k.jwk, k.until, s.revoked_at
 			 FROM device_keys k LEFT JOIN device_sessions s ON s.sid = k.sid
 			 WHERE k.community_id = ?`
 		);
-		const keys: DeviceKey[] = this.#ring.all(communityId).map((r) => {
-			const ends = [r.until, r.revoked_at].filter((x): x is number => x !== null);
-			return {
-				kid: r.kid,
-				userId: r.user_id,
-				role: r.role as Role,
-				jwk: JSON.parse(r.jwk) as PublicJwk,
-				...(ends.length ? { until: Math.min(...ends) } : {})
-			};
-		});
+		const keys = this.#ring.all(communityId).map(deviceKeyOf);
 		return { relay: { kid: this.relay.kid, jwk: this.relay.jwk }, keys, legacy: this.#q.legacy.all().map((r) => r.hash), at: Date.now() };
 	}
 

@@ -13,6 +13,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const BUNDLE = path.join(root, process.env.RELAY_TEST_DIR ?? 'dist/relay-test', 'main.js');
 
 export const DEMO_PASSWORD = 'demo-test-pw';
+/** how long a relay may take to answer /healthz (RELAY_START_TIMEOUT_MS on a loaded machine) */
+const START_TIMEOUT_MS = Number(process.env.RELAY_START_TIMEOUT_MS ?? 60_000);
 
 /** Poll `check` until it returns a truthy value; fail with `what` after `timeoutMs`. */
 export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
@@ -103,7 +105,7 @@ export class RelayProcess {
 		});
 		exitedEarly.catch(() => {});
 		// A relay that does not answer in time is killed, not left running after the failed test.
-		await Promise.race([waitFor(() => this.health().then(() => true), 'relay /healthz', 60_000), exitedEarly]).catch((e) => {
+		await Promise.race([waitFor(() => this.health().then(() => true), 'relay /healthz', START_TIMEOUT_MS), exitedEarly]).catch((e) => {
 			child.kill('SIGKILL');
 			throw e;
 		});

@@ -2,40 +2,15 @@
  * The office's calls to the relay's account and audit API (docs/security.md). A 401 refreshes
  * the session's token once and tries again.
  */
-import type { Role, UserClaims } from '$lib/model/catalogue';
+import type { Role } from '$lib/model/catalogue';
+import type { Account, AuditEntry } from '$lib/model/accounts/types';
 import { session } from '$lib/state/session.svelte';
 
-export interface Device {
-	sid: string;
-	device: string;
-	createdAt: number;
-	lastSeen: number;
-	revokedAt: number | null;
-}
-
-export interface Account extends UserClaims {
-	demo: boolean;
-	passwordSet: boolean;
-	disabled: boolean;
-	pairingUntil: number | null;
-	devices: Device[];
-}
+export type { Account, AuditEntry, Device } from '$lib/model/accounts/types';
 
 export interface Pairing {
 	code: string;
 	expiresAt: number;
-}
-
-export interface AuditEntry {
-	id: number;
-	at: number;
-	receivedAt: number;
-	userId: string;
-	username: string;
-	role: string;
-	kind: string;
-	target: string;
-	reason: string;
 }
 
 export class ApiError extends Error {
