@@ -491,6 +491,8 @@ export class VolunteerFolder {
 	#forged: DomainEvent[] = [];
 	/** how many whole-log folds and incremental batches this folder made (for tests and the bench) */
 	readonly stats = { full: 0, incremental: 0 };
+	/** how long the last whole fold took (ms): what a put-off refold costs */
+	lastFullMs = 0;
 
 	constructor(opts: FoldOptions = {}) {
 		this.#opts = opts;
@@ -502,7 +504,7 @@ export class VolunteerFolder {
 
 	update(entries: readonly unknown[]): VolunteerState {
 		this.#entries = entries;
-		if (entries.length < this.#count) return this.#full(entries);
+		if (entries.length < this.#count || this.#stale) return this.#full(entries);
 		const fresh: DomainEvent[] = [];
 		for (const x of entries) {
 			if (typeof x === 'object' && x !== null && this.#read.has(x)) continue;
@@ -528,13 +530,30 @@ export class VolunteerFolder {
 		return this.#f.s;
 	}
 
+	/** A whole refold is owed (a `lazy` recheck put it off): the next `update` makes it. */
+	get stale(): boolean {
+		return this.#stale;
+	}
+	#stale = false;
+
 	/**
 	 * The verdicts on these events may have changed (the verifier judged them, a new ring came):
 	 * fold what changed. Ids not in the log yet are ignored (their verdict is read when they come).
+	 * `lazy`: when the only change that needs a whole refold is authentic events arriving before
+	 * the last applied one (a first load judged in batches out of replay order), put the refold
+	 * off to the next `update` (`stale`); an applied event judged forged is always taken out at once.
 	 */
-	recheck(ids: Iterable<string>): VolunteerState {
+	recheck(ids: Iterable<string>, opts: { lazy?: boolean } = {}): VolunteerState {
 		const check = this.#opts.authentic;
 		if (!check) return this.#f.s;
+		if (this.#stale && opts.lazy) {
+			// a refold is owed anyway: it will read every verdict; only an applied event turning forged can't wait
+			for (const id of ids) {
+				const e = this.#seen.get(id);
+				if (e && this.#used.get(id) === 'ok' && check(e) !== 'ok') return this.#full(this.#entries);
+			}
+			return this.#f.s;
+		}
 		const changed: Array<[DomainEvent, Verdict, Verdict]> = [];
 		for (const id of new Set(ids)) {
 			const e = this.#seen.get(id);
@@ -547,7 +566,11 @@ export class VolunteerFolder {
 		// an applied event no longer counts: only a whole fold takes it out
 		if (changed.some(([, was]) => was === 'ok')) return this.#full(this.#entries);
 		const add = changed.filter(([, , now]) => now === 'ok').map(([e]) => e).sort(compareEvents);
-		if (add.length && this.#last && compareEvents(add[0], this.#last) <= 0) return this.#full(this.#entries);
+		if (add.length && this.#last && compareEvents(add[0], this.#last) <= 0) {
+			if (!opts.lazy) return this.#full(this.#entries);
+			this.#stale = true;
+			return this.#f.s;
+		}
 		this.#f.begin();
 		for (const [e, was, now] of changed) {
 			this.#used.set(e.id, now);
@@ -561,12 +584,14 @@ export class VolunteerFolder {
 	}
 
 	#full(entries: readonly unknown[]): VolunteerState {
+		const t0 = performance.now();
 		this.#f = new Fold();
 		this.#read = new WeakSet();
 		this.#seen = new Map();
 		this.#last = undefined;
 		this.#used = new Map();
 		this.#forged = [];
+		this.#stale = false;
 		this.#entries = entries;
 		this.#count = entries.length;
 		const valid: DomainEvent[] = [];
@@ -579,6 +604,7 @@ export class VolunteerFolder {
 		valid.sort(compareEvents);
 		this.#apply(valid);
 		this.stats.full++;
+		this.lastFullMs = performance.now() - t0;
 		return this.#f.s;
 	}
 
