@@ -146,8 +146,8 @@ export async function startRelay(config: Config): Promise<Relay> {
 		})
 	});
 	const server = http.createServer((req, res) => {
-		if (config.bench && req.url === '/bench/heap') return sendBenchHeap(res);
 		if (stopping) res.setHeader('Connection', 'close');
+		if (config.bench && req.url === '/bench/heap') return sendBenchHeap(res);
 		if (!federation.handle(req, res)) handler(req, res);
 	});
 	const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes });
