@@ -1,6 +1,6 @@
 /** Messages of the roster feature: Chinese (the source of keys) and English, kept side by side. */
 export const zh = {
-	'roster.search.placeholder': '姓名、拼音（如 zs）、手机尾号或 3栋2单元501',
+	'roster.search.placeholder': '姓名、拼音首字母、手机尾号或门牌',
 	'roster.people.openBuilding': '打开 {name}',
 	'roster.people.more': '花名册的其他视图',
 	'roster.reveal.hint': '号码已隐藏，点击号码并说明用途后查看（会留痕）',
@@ -173,7 +173,7 @@ export const zh = {
 } as const;
 
 export const en: Record<keyof typeof zh, string> = {
-	'roster.search.placeholder': 'Name, pinyin (e.g. zs), phone tail or 3栋2单元501',
+	'roster.search.placeholder': 'Name, pinyin initials, phone tail or room',
 	'roster.people.openBuilding': 'Open {name}',
 	'roster.people.more': 'Other views of the roster',
 	'roster.reveal.hint': 'Numbers are masked: tap one and give a reason to see it (recorded)',
