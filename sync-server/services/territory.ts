@@ -99,6 +99,11 @@ export class Territory implements RoomWatcher {
 		return t;
 	}
 
+	/** Every community's territory, by id; loaded together (PostgreSQL: the round trips overlap). */
+	#all(): Promise<CommunityTerritory[]> {
+		return Promise.all(this.communityIds().map((cid) => this.get(cid)));
+	}
+
 	/** The grid of one community that contains the point (the first by id, should grids overlap). */
 	async gridAt(cid: string, point: LngLat): Promise<string | undefined> {
 		return gridIn(await this.get(cid), point);
@@ -106,8 +111,9 @@ export class Territory implements RoomWatcher {
 
 	/** A building by id, across every community (first by community id). */
 	async building(id: string): Promise<(Place & { location: LngLat }) | undefined> {
-		for (const cid of this.communityIds()) {
-			const b = (await this.get(cid)).buildings.get(id);
+		for (const t of await this.#all()) {
+			const cid = t.id;
+			const b = t.buildings.get(id);
 			if (b) return { communityId: cid, gridId: b.gridId, location: b.location };
 		}
 		return undefined;
@@ -115,9 +121,9 @@ export class Territory implements RoomWatcher {
 
 	/** The community and grid containing the point, across every community (first by id). */
 	async locate(point: LngLat): Promise<Place | undefined> {
-		for (const cid of this.communityIds()) {
-			const gridId = await this.gridAt(cid, point);
-			if (gridId) return { communityId: cid, gridId };
+		for (const t of await this.#all()) {
+			const gridId = gridIn(t, point);
+			if (gridId) return { communityId: t.id, gridId };
 		}
 		return undefined;
 	}

@@ -14,6 +14,6 @@ if (missing) {
 } else {
 	onPostgres();
 	// initdb, PostgreSQL, Redis and the relay all start in beforeAll: slow on a loaded machine
-	vi.setConfig({ hookTimeout: 240_000 });
+	vi.setConfig({ hookTimeout: 240_000, testTimeout: 120_000 });
 	await import('./open311.test');
 }
