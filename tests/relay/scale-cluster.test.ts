@@ -32,7 +32,7 @@ describe.skipIf(missing !== null)('two relay instances on one PostgreSQL and Red
 	let redis: Redis;
 	let a: RelayProcess;
 	let b: RelayProcess;
-	/** a token per instance: accounts and device sessions are still each instance's own (docs/operations.md) */
+	/** a token per instance, each signed in there (either works on both: scale-accounts.test.ts) */
 	const tokens = new Map<RelayProcess, string>();
 	const tok = (r: RelayProcess) => tokens.get(r)!;
 	let cid: string;
