@@ -105,10 +105,11 @@ class SessionState {
 	 * Unlock the data key with the relay's key for this device session. Offline (or refused),
 	 * a person with a PIN gets the lock screen: their PIN opens the key without the relay.
 	 */
-	async #unlockAtRest(s: Session): Promise<void> {
+	async #unlockAtRest(s: Session, newSession = false): Promise<void> {
 		if (!hasIdb() || this.#locked) return;
 		const keys = atRestKeys(s.user.id);
-		if (keys.unlocked) return;
+		// a new session (signed in again) with the key in memory: wrap it for this session too
+		if (keys.unlocked && !newSession) return;
 		const r = await keys.unlockWithRelay(s.token);
 		if (r !== 'ok' && r !== 'refused' && this.#session?.user.id === s.user.id && this.hasPin(s.user.id)) this.lock();
 	}
@@ -314,7 +315,7 @@ class SessionState {
 		this.#expired = false;
 		const ws = new Workspace(s, hasIdb() ? { atRest: atRestKeys(s.user.id) } : {});
 		this.#ws = new WorkspaceState(ws);
-		void this.#unlockAtRest(s);
+		void this.#unlockAtRest(s, true);
 		// The relay closed the socket for a token reason (4401 expired or superseded, 4403 revoked).
 		this.#unsubMux = ws.mux.onChange(() => {
 			if (!ws.mux.denied || Date.now() - this.#lastDeniedRefresh < RETRY_MS) return;
