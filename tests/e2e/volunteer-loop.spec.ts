@@ -17,7 +17,7 @@ test('a resident’s request becomes a task, a volunteer serves it, the resident
 	const summary = `E2E 上门理发 ${tag}`;
 
 	// the office adds a service of the community's own
-	const office = await signedIn(browser, 'staff', TABLET);
+	const office = await signedIn(browser, 'staff', TABLET, 120_000); // the office's many documents sync slowly on a loaded machine
 	const tablet = office.page;
 	await tablet.goto('/volunteer?tab=office');
 	await loaded(tablet);
@@ -49,7 +49,7 @@ test('a resident’s request becomes a task, a volunteer serves it, the resident
 
 	// 社区派单: staff (signed in again, so this resident's desk is among theirs) turn it into a task
 	await office.context.close();
-	const office2 = await signedIn(browser, 'staff', TABLET);
+	const office2 = await signedIn(browser, 'staff', TABLET, 120_000); // the office's many documents sync slowly on a loaded machine
 	const tab2 = office2.page;
 	await tab2.goto('/volunteer?tab=office');
 	await loaded(tab2);
