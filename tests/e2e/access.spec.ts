@@ -148,12 +148,15 @@ test('sign-out removes the private documents from the device and revokes its ses
 	const { context, page } = await signedIn(browser, 'staff');
 	const userId = await page.evaluate(() => JSON.parse(localStorage.getItem('dq.session')!).user.id as string);
 	const refresh = await page.evaluate(() => JSON.parse(localStorage.getItem('dq.session')!).refreshToken as string);
-	const dbs = () => page.evaluate(async (id) => (await indexedDB.databases()).map((d) => d.name!).filter((n) => n.startsWith(`dq:${id}:`)), userId);
-	await expect.poll(async () => (await dbs()).some((n) => /\/(roster|office)/.test(n))).toBe(true);
+	// Personal documents live sealed in one database per person (docs/security.md, "At rest"),
+	// never in a clear per-document copy.
+	const dbs = () => page.evaluate(async (id) => (await indexedDB.databases()).map((d) => d.name!).filter((n) => n.startsWith(`dq:${id}:`) || n === `dq-sealed:${id}`), userId);
+	await expect.poll(async () => (await dbs()).includes(`dq-sealed:${userId}`)).toBe(true);
+	expect((await dbs()).filter((n) => /\/(roster|office|contact|care)/.test(n))).toEqual([]);
 	await page.goto('/settings');
 	await page.getByTestId('sign-out').click();
 	await expect(page).toHaveURL(/\/login/);
-	await expect.poll(async () => (await dbs()).filter((n) => /\/(roster|office|contact)/.test(n))).toEqual([]);
+	await expect.poll(async () => (await dbs()).filter((n) => n.startsWith('dq-sealed:') || /\/(roster|office|contact|care)/.test(n))).toEqual([]);
 	const r = await page.request.post('/api/refresh', { data: { refreshToken: refresh } });
 	expect(r.status()).toBe(401);
 	await context.close();
@@ -182,6 +185,8 @@ test('a shared tablet locks after 5 idle minutes, unlocks by PIN, and switches p
 	await signIn('staff');
 	await setPin('2468');
 	await page.goto('/');
+	// the idle clock starts when the app has started (after hydration): wait for it under load
+	await expect(syncStatus(page)).toBeVisible({ timeout: 60_000 });
 	await page.clock.fastForward('05:01');
 	await expect(page).toHaveURL(/\/lock/);
 	await expect(page.getByTestId('lock-screen')).toBeVisible();

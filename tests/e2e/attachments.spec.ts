@@ -240,6 +240,16 @@ test('PouchBlobStore replicates photos to the relay; another device gets them; o
 	await expect(tablet.page.getByTestId('att-pending')).toHaveAttribute('data-pending', '0', { timeout: 30_000 });
 	expect((await request.get(`/api/photos/${communityId}/${offlineHash}?token=${encodeURIComponent(token)}`)).status()).toBe(200);
 
+	// Signing out of the phone takes its photo copies off the device too (docs/security.md).
+	const phoneUser = await phone.page.evaluate(() => JSON.parse(localStorage.getItem('dq.session')!).user.id as string);
+	const photoDbs = () =>
+		phone.page.evaluate(async (u) => (await indexedDB.databases()).map((d) => d.name!).filter((n) => n.startsWith('_pouch_dq-att-') && n.endsWith(`-${u}`)), phoneUser);
+	expect(await photoDbs()).toHaveLength(1);
+	await phone.page.goto('/settings');
+	await phone.page.getByTestId('sign-out').click();
+	await expect(phone.page).toHaveURL(/\/login/);
+	await expect.poll(photoDbs).toEqual([]);
+
 	await tablet.context.close();
 	await phone.context.close();
 });

@@ -628,3 +628,23 @@ export async function closeBlobStores(): Promise<void> {
 	open.clear();
 	await Promise.all(stores.map((p) => p.then((s) => s.close()).catch(() => {})));
 }
+
+/**
+ * Delete this person's photo copies on this device (sign-out on a shared tablet, revocation):
+ * photos of cases and portraits on service cards are personal data too (docs/security.md).
+ * PouchDB keeps `dq-att-<cid>-<userId>` as the IndexedDB database `_pouch_dq-att-<cid>-<userId>`.
+ */
+export async function forgetBlobStores(userId: string): Promise<string[]> {
+	if (typeof indexedDB === 'undefined' || typeof indexedDB.databases !== 'function') return [];
+	const gone: string[] = [];
+	for (const db of await indexedDB.databases()) {
+		const name = db.name;
+		if (!name?.startsWith('_pouch_dq-att-') || !name.endsWith(`-${userId}`)) continue;
+		gone.push(name);
+		await new Promise<void>((resolve) => {
+			const r = indexedDB.deleteDatabase(name);
+			r.onsuccess = r.onerror = r.onblocked = () => resolve();
+		});
+	}
+	return gone;
+}

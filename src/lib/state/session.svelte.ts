@@ -8,7 +8,7 @@
  * removes every local copy of this person's documents and signs out; documents the person may no
  * longer read are removed at every refresh.
  */
-import { closeBlobStores } from '$lib/attachments/store';
+import { closeBlobStores, forgetBlobStores } from '$lib/attachments/store';
 import { MAX_PIN_FAILURES, hashPin, isPin, loadTablet, lockedFlag, saveTablet, verifyPin, type TabletState } from '$lib/access/tablet';
 import { accessFor } from '$lib/model/catalogue';
 import { atRestKeys, forgetAtRest } from '$lib/sync/at-rest';
@@ -208,6 +208,7 @@ class SessionState {
 		void logoutRemote(s);
 		await pruneLocal(s.user.id, isPrivate);
 		if (hasIdb()) await forgetAtRest(s.user.id);
+		await forgetBlobStores(s.user.id);
 		const { [s.user.id]: _gone, ...pins } = this.#tablet.pins;
 		this.#saveTablet({ ...this.#tablet, pins });
 	}
@@ -297,6 +298,7 @@ class SessionState {
 		await this.#close();
 		if (s) {
 			if (wipe) await pruneLocal(s.user.id, isPrivate);
+			if (wipe) await forgetBlobStores(s.user.id);
 			if (hasIdb()) {
 				if (wipe) await forgetAtRest(s.user.id);
 				else atRestKeys(s.user.id).lock();
@@ -427,6 +429,7 @@ class SessionState {
 		if (ws) await ws.clearLocal();
 		await closeBlobStores();
 		await pruneLocal(s.user.id, () => true);
+		await forgetBlobStores(s.user.id);
 		if (hasIdb()) await forgetAtRest(s.user.id);
 		this.#session = undefined;
 		this.#expired = false;
