@@ -6,6 +6,7 @@
  * prints the credential on stdout; the office relay starts with UPSTREAM_TOKEN=<it>.
  */
 import { loadOrCreateSecret } from '../auth';
+import { PostgresAccounts } from '../backends/accounts-postgres';
 import { readConfig } from '../config';
 import { issueRelayCredential } from './credential';
 
@@ -25,8 +26,19 @@ const days = Number(opt('--days') ?? 365);
 if (communities.length === 0) fail('--communities is required');
 if (!(days > 0)) fail('--days must be a positive number');
 const config = readConfig(process.env, []);
+/** The key the relay signs its tokens with: with DATABASE_URL, the one the instances share. */
+async function relaySecret(): Promise<Uint8Array> {
+	if (!config.databaseUrl) return loadOrCreateSecret(config.dataDir, config.jwtSecret);
+	const accounts = await PostgresAccounts.open(config.databaseUrl, 1);
+	try {
+		return await accounts.jwtSecret(config.jwtSecret);
+	} finally {
+		await accounts.close();
+	}
+}
+
 try {
-	const token = await issueRelayCredential(loadOrCreateSecret(config.dataDir, config.jwtSecret), { relayId, communityIds: communities }, days);
+	const token = await issueRelayCredential(await relaySecret(), { relayId, communityIds: communities }, days);
 	process.stdout.write(token + '\n');
 } catch (e) {
 	fail(e instanceof Error ? e.message : String(e));

@@ -104,6 +104,22 @@ describe.skipIf(missing !== null)('accounts shared by two relay instances on one
 		expect((await login(b, 'shared-sec', PASSWORD)).user.id).toBe(sec.user.id);
 	});
 
+	it('a relay credential issued with DATABASE_URL (no JWT_SECRET) is accepted by both instances', async () => {
+		const tool = path.join(path.dirname(USERS_TOOL), 'relay-credential.js');
+		const r = spawnSync('node', [tool, 'issue', 'office-x', '--communities', COMMUNITY], {
+			encoding: 'utf8',
+			timeout: 60_000,
+			env: { PATH: process.env.PATH, DATABASE_URL: pgs.url }
+		});
+		expect(r.stderr).toBe('');
+		expect(r.status).toBe(0);
+		const credential = r.stdout.trim();
+		for (const inst of [a, b]) {
+			const res = await fetch(`${inst.url}/api/federation/docs`, { headers: { Authorization: `Bearer ${credential}` } });
+			expect(res.status).toBe(200);
+		}
+	});
+
 	it('signed in on one instance: the token and the refresh work on the other; a spent refresh token is spent on both', async () => {
 		const m = await member(a, a);
 		expect(await me(b, m.token)).toBe(200);
