@@ -21,6 +21,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { RawReader, pool } from './lib/clients.mjs';
 import { ROOT, readMemory, startServer } from './lib/servers.mjs';
 
@@ -131,24 +132,30 @@ async function measure(kind, instances, backends) {
 	}
 }
 
-const backends = INSTANCES > 1 ? await startBackends() : undefined;
-const results = [];
-try {
-	results.push(await measure('ref', 1));
-	results.push(await measure('ours', INSTANCES, backends));
-} finally {
-	await backends?.stop();
-}
-if (json) console.log(JSON.stringify(results, null, 2));
-else {
-	console.log(
-		`| server | ${DOCS} docs × 2 clients: RSS per doc (heap) | connect all | RSS per idle connection (heap) | RSS per idle loaded doc, no peer (heap) | RSS base → after all left | load avg 1/5/15 |`
-	);
-	console.log('|---|---|---|---|---|---|---|');
+/** The Markdown table of these rows (also printed by `npm run bench`, scenario memory). */
+export function memoryTable(results) {
+	const lines = [
+		`| server | ${results[0]?.docs ?? DOCS} docs × 2 clients: RSS per doc (heap) | connect all | RSS per idle connection (heap) | RSS per idle loaded doc, no peer (heap) | RSS base → after all left | load avg 1/5/15 |`,
+		'|---|---|---|---|---|---|---|'
+	];
 	for (const r of results) {
 		const h = (k) => (r.heap ? ` (${kib(r.heap[k])})` : '');
-		console.log(
+		lines.push(
 			`| ${r.kind === 'ours' && r.instances > 1 ? `ours × ${r.instances} (PostgreSQL + Redis)` : r.kind} | ${kib(r.perDocWith2Clients)}${h('perDocWith2Clients')} | ${(r.connect2xMs / 1000).toFixed(2)} s | ${kib(r.perIdleConnection)}${h('perIdleConnection')} | ${r.perIdleLoadedDoc === undefined ? '– (unloaded at once)' : kib(r.perIdleLoadedDoc) + h('perIdleLoadedDoc')} | ${mib(r.baseRss)} → ${mib(r.afterAllLeft)} | ${r.load.map((x) => x.toFixed(2)).join(' / ')} |`
 		);
 	}
+	return lines.join('\n');
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+	const backends = INSTANCES > 1 ? await startBackends() : undefined;
+	const results = [];
+	try {
+		results.push(await measure('ref', 1));
+		results.push(await measure('ours', INSTANCES, backends));
+	} finally {
+		await backends?.stop();
+	}
+	if (json) console.log(JSON.stringify(results, null, 2));
+	else console.log(memoryTable(results));
 }

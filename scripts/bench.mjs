@@ -11,6 +11,9 @@
  *   BENCH_SCENARIOS=fanout,cold,cases   (cases: bench/cases-bench.mjs, the case board)
  *                  add signing           (bench/signing-bench.mjs: event signatures, also runs alone)
  *                  add volunteer         (bench/volunteer-model.ts: the volunteer fold, also runs alone)
+ *                  memory                (bench/idle-rss.mjs: RSS and heap per document × 2 clients, per idle
+ *                                         connection, per idle loaded document; two instances with BENCH_CLUSTER)
+ *   BENCH_MEMORY_DOCS=1000     documents in the memory scenario
  *   BENCH_READERS=10,100,500,1500   fan-out reader counts (observers of one writer)
  *   BENCH_CLIENTS=provider,raw fan-out reader kinds (WebsocketProvider / raw ws reader)
  *   BENCH_EDITS=200            edits per fan-out run
@@ -46,6 +49,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer, readMemory, readMachineBusyMs, ROOT, OUR_RELAY } from '../bench/lib/servers.mjs';
 import { summarize, median, ms, mib, ratio } from '../bench/lib/stats.mjs';
 import { casesBench, casesTable } from '../bench/cases-bench.mjs';
+import { memoryTable } from '../bench/idle-rss.mjs';
 
 // ---------- configuration ----------
 const env = process.env;
@@ -68,7 +72,8 @@ const canPin = os.availableParallelism() >= 2 && spawnSync('taskset', ['-V']).st
 const cfg = {
 	quick: QUICK,
 	servers: list(env.BENCH_SERVERS, 'ref,ours'),
-	scenarios: list(env.BENCH_SCENARIOS, 'fanout,cold,join,cases'),
+	scenarios: list(env.BENCH_SCENARIOS, 'fanout,cold,join,cases,memory'),
+	memoryDocs: int('BENCH_MEMORY_DOCS', 1000, 50),
 	readers: list(env.BENCH_READERS, QUICK ? '5' : '10,100,500,1500').map(Number),
 	clients: list(env.BENCH_CLIENTS, 'provider,raw'),
 	edits: int('BENCH_EDITS', 200, 20),
@@ -654,11 +659,23 @@ async function main() {
 	if (cfg.scenarios.includes('cases')) results.cases = await casesBench({ logDir }); // bench/cases-bench.mjs
 	if (cfg.scenarios.includes('roster')) results.roster = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'bench/roster-search.mjs'), '--json'], { cwd: ROOT, encoding: 'utf8' })); // search at 5,000 people
 	if (cfg.scenarios.includes('volunteer')) results.volunteer = JSON.parse(execFileSync(path.join(ROOT, 'node_modules/.bin/vite-node'), [path.join(ROOT, 'bench/volunteer-model.ts')], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()); // volunteer fold: full, incremental, naive (docs/volunteer.md)
+	if (cfg.scenarios.includes('memory')) {
+		// RSS and heap at rest beside the reference: one instance, and two on PostgreSQL + Redis (bench/idle-rss.mjs)
+		results.memory = [];
+		for (const n of cfg.cluster ? [1, 2] : [1]) {
+			say(`memory at rest: ${cfg.memoryDocs} documents × 2 clients, ${n} instance(s)`);
+			const out = execFileSync(process.execPath, [path.join(ROOT, 'bench/idle-rss.mjs'), '--json', '--docs', String(cfg.memoryDocs), '--instances', String(n)], { cwd: ROOT, encoding: 'utf8' });
+			results.memory.push(...JSON.parse(out).filter((r) => n === 1 || r.kind === 'ours'));
+		}
+	}
 	if (cfg.scenarios.includes('signing')) results.signing = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'bench/signing-bench.mjs'), '--json'], { cwd: ROOT, encoding: 'utf8' })); // event signatures: sign, verify, replay of 10,000 (docs/security.md)
 	results.elapsedSeconds = (Date.now() - t0) / 1000;
 	machine.loadAvgAtEnd = os.loadavg();
 
-	const markdown = report(results, machine) + (results.cases ? `\n\n${casesTable(results.cases)}` : '');
+	const markdown =
+		report(results, machine) +
+		(results.cases ? `\n\n${casesTable(results.cases)}` : '') +
+		(results.memory ? `\n\nMemory at rest (bench/idle-rss.mjs; heap = our relay's heapUsed + arrayBuffers after full collections):\n\n${memoryTable(results.memory)}` : '');
 	fs.mkdirSync(cfg.out, { recursive: true });
 	const base = path.join(cfg.out, `bench-${runId}${cfg.quick ? '-quick' : ''}`);
 	fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 2));
