@@ -36,6 +36,8 @@ test('an edit made offline reaches another offline device through a request and 
 	// QR code, which the page then says; a building head's few fit one).
 	await b.page.goto('/handoff');
 	await expect(b.page.getByTestId('handoff-save-request')).toBeEnabled();
+	// Reloaded offline with no PIN, the personal documents stay sealed: the page says they are left out.
+	await expect(b.page.getByTestId('handoff-locked')).toBeVisible();
 	await b.page.screenshot({ path: 'test-results/handoff-receiver.png', fullPage: true });
 	const request = await downloadOf(b.page, () => b.page.getByTestId('handoff-save-request').click());
 

@@ -88,6 +88,11 @@ export class SyncedDoc {
 	#waiting = false;
 	#closed = false;
 	readonly #tracker = new ConfirmTracker();
+
+	/** A sealed-kind document still waiting for the data key (locked, offline without a PIN): it cannot load yet. */
+	get awaitingKey(): boolean {
+		return this.#waiting;
+	}
 	#loaded = false;
 	#listeners = new Set<(s: DocStatus) => void>();
 	#persistTimer: ReturnType<typeof setTimeout> | undefined;
