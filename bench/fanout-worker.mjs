@@ -23,6 +23,9 @@ const servers = cfg.servers ?? [cfg.server];
 const server = servers[0];
 const serverCpu = () => servers.reduce((sum, s) => sum + readCpuMs(s.pid), 0);
 const { room, readers: R, edits: N, intervalMs, settleMs, clientKind, confirm, readerConfirm } = cfg;
+// edits made (at the same pace) before the measured ones, not recorded: both processes' hot
+// paths compiled, the readers' connection burst behind them, as on a relay that has been up a while
+const W = cfg.warmupEdits ?? 0;
 
 async function run() {
 	const expected = R * N;
@@ -31,10 +34,24 @@ async function run() {
 	let duplicates = 0;
 	const editMax = new Float64Array(N); // slowest delivery of each edit
 	let received = 0;
-	const sendAt = new Float64Array(N).fill(NaN); // by the writer's clock (one item per edit)
+	const sendAt = new Float64Array(W + N).fill(NaN);
+	const seenClock = new Int32Array(R); // per reader: the writer's clock received so far
+	const warmedReaders = () => seenClock.reduce((n, c) => n + (c >= W ? 1 : 0), 0); // by the writer's clock (one item per edit)
 
-	const record = (reader, edit, now, t) => {
-		if (edit < 0 || edit >= N || Number.isNaN(t)) return;
+	// The W warm-up edits' deliveries are kept apart (`coldLatencies`): they show a relay that has
+	// just been joined by all its readers, before either process's hot paths are compiled.
+	const coldGot = new Uint8Array(R * W);
+	const coldLatencies = [];
+	// `clock`: the writer's clock of the edit; the measured edits follow the W warm-up ones
+	const record = (reader, clock, now, t) => {
+		if (Number.isNaN(t)) return;
+		if (clock >= 0 && clock < W) {
+			if (!coldGot[reader * W + clock]) coldLatencies.push(now - t);
+			coldGot[reader * W + clock] = 1;
+			return;
+		}
+		const edit = clock - W;
+		if (edit < 0 || edit >= N) return;
 		const k = reader * N + edit;
 		if (got[k]) {
 			duplicates++;
@@ -54,8 +71,8 @@ async function run() {
 	const onConfirmed = (sv) => {
 		const now = performance.now();
 		const clock = Y.decodeStateVector(sv).get(writerId) ?? 0;
-		for (; confirmedUpTo < Math.min(clock, N); confirmedUpTo++) {
-			if (!Number.isNaN(sendAt[confirmedUpTo])) confirmLatencies.push(now - sendAt[confirmedUpTo]);
+		for (; confirmedUpTo < Math.min(clock - W, N); confirmedUpTo++) {
+			if (!Number.isNaN(sendAt[W + confirmedUpTo])) confirmLatencies.push(now - sendAt[W + confirmedUpTo]);
 		}
 	};
 
@@ -70,9 +87,10 @@ async function run() {
 				const map = doc.getMap('fanout');
 				map.observe((ev) => {
 					const now = performance.now();
+					seenClock[r] = Y.getState(doc.store, writerId);
 					for (const key of ev.keysChanged) {
 						const v = map.get(key);
-						if (v && typeof v === 'object') record(r, v.i, now, v.t);
+						if (v && typeof v === 'object') record(r, v.i < 0 ? -v.i - 1 : W + v.i, now, v.t);
 					}
 				});
 				const p = makeProvider(servers[r % servers.length], room, doc, { confirm: readerConfirm });
@@ -93,6 +111,7 @@ async function run() {
 					const meta = Y.parseUpdateMeta(update);
 					const to = meta.to.get(writerId);
 					if (to === undefined) return;
+					if (to > seenClock[r]) seenClock[r] = to;
 					const from = meta.from.get(writerId) ?? 0;
 					for (let c = from; c < to; c++) record(r, c, now, sendAt[c]);
 				}
@@ -113,6 +132,21 @@ async function run() {
 	await whenSynced(writer, 30000, 'writer');
 	const wmap = writerDoc.getMap('fanout');
 	await sleep(300); // let the connection burst settle
+	if (W > 0) {
+		const tw = performance.now();
+		for (let i = 0; i < W; i++) {
+			const wait = tw + i * intervalMs - performance.now();
+			if (wait > 1) await sleep(wait);
+			const clock = Y.getState(writerDoc.store, writerId);
+			const t = performance.now();
+			sendAt[clock] = t;
+			wmap.set(`w${i}`, { i: -clock - 1, t });
+		}
+		// until every reader has every warm-up edit (or 10 s)
+		const until = performance.now() + 10000;
+		while (performance.now() < until && warmedReaders() < R) await sleep(10);
+		await sleep(200);
+	}
 
 	const cpu0 = process.cpuUsage();
 	const srvCpu0 = serverCpu();
@@ -165,6 +199,8 @@ async function run() {
 		otherCpuMs: Math.max(0, busy1 - busy0 - (srvCpu1 - srvCpu0) - (cpu1.user + cpu1.system) / 1000),
 		latencies: latencies.map((x) => Math.round(x * 1000) / 1000),
 		confirmLatencies: confirmLatencies.map((x) => Math.round(x * 1000) / 1000),
+		warmupEdits: W,
+		coldLatencies: coldLatencies.map((x) => Math.round(x * 1000) / 1000),
 		confirmed: confirmedUpTo,
 		editMax: Array.from(editMax, (x) => Math.round(x * 10) / 10)
 	};

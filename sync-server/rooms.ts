@@ -427,7 +427,8 @@ export class Rooms {
 				sealing: (docs) => {
 					for (const name of docs) this.#rooms.get(name)?.seal();
 				},
-				committed: (docs, writes) => this.#committed(docs, writes)
+				committed: (docs, writes) => this.#committed(docs, writes),
+				currentState: (doc) => this.#currentState(this.#rooms.get(doc))
 			},
 			compactAfter
 		);
@@ -532,16 +533,22 @@ export class Rooms {
 			this.writer.flush();
 			return;
 		}
-		this.#compact(room.name);
+		this.#compact(room.name, this.#currentState(room));
 		this.#rooms.delete(room.name);
 		room.destroy();
 		log.info('doc unloaded', { doc: room.name, rooms: this.#rooms.size });
 	}
 
-	#compact(doc: string): Promise<unknown> | undefined {
+	/** A loaded room's state for compaction: only while it is ready (an asynchronous load is whole). */
+	#currentState(room: Room | undefined): (() => Uint8Array) | undefined {
+		if (!room?.ready) return undefined;
+		return () => Y.encodeStateAsUpdate(room.doc);
+	}
+
+	#compact(doc: string, current?: () => Uint8Array): Promise<unknown> | undefined {
 		const failed = (e: unknown) => log.error('compaction on unload failed', { doc, error: errorText(e) });
 		try {
-			const r = this.storage.compact(doc);
+			const r = this.storage.compact(doc, current);
 			if (r instanceof Promise) return r.catch(failed);
 		} catch (e) {
 			failed(e);
@@ -564,7 +571,7 @@ export class Rooms {
 		const compactions: Promise<unknown>[] = [];
 		for (const room of this.#rooms.values()) {
 			if (flushed) {
-				const c = this.#compact(room.name);
+				const c = this.#compact(room.name, this.#currentState(room));
 				if (c) compactions.push(c);
 			}
 			room.destroy();

@@ -75,6 +75,7 @@ export class Storage implements DocStore {
 				'INSERT INTO updates (doc, seq, data) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM updates WHERE doc = ?), ?)'
 			),
 			logCount: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM updates WHERE doc = ?'),
+			logHead: db.prepare<[string], { n: number; last: number | null }>('SELECT COUNT(*) AS n, MAX(seq) AS last FROM updates WHERE doc = ?'),
 			putSnapshot: db.prepare(
 				'INSERT INTO snapshots (doc, data, updated_at) VALUES (?, ?, ?) ON CONFLICT(doc) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at'
 			),
@@ -118,18 +119,24 @@ export class Storage implements DocStore {
 	}
 
 	/**
-	 * Merge the snapshot and every log row of a document into a new snapshot and delete those
-	 * rows, in one transaction. Returns the number of log rows folded in.
+	 * Replace the snapshot and every log row of a document by one new snapshot, in one
+	 * transaction: `current()` if given (the loaded room's state, which holds every row: this
+	 * process wrote them all), else the snapshot and the rows merged. Returns the number of log
+	 * rows folded in.
 	 */
-	compact(doc: string): number {
+	compact(doc: string, current?: () => Uint8Array): number {
 		const folded = this.#db.transaction(() => {
-			const rows = this.#q.log.all(doc);
-			if (rows.length === 0) return 0;
-			const snap = this.#q.snapshot.get(doc);
-			const merged = Y.mergeUpdates([...(snap ? [snap.data] : []), ...rows.map((r) => r.data)]);
+			const { n, last } = this.#q.logHead.get(doc)!;
+			if (n === 0 || last === null) return 0;
+			let merged: Uint8Array;
+			if (current) merged = current();
+			else {
+				const snap = this.#q.snapshot.get(doc);
+				merged = Y.mergeUpdates([...(snap ? [snap.data] : []), ...this.#q.log.all(doc).map((r) => r.data)]);
+			}
 			this.#q.putSnapshot.run(doc, merged, Date.now());
-			this.#q.dropLog.run(doc, rows[rows.length - 1].seq);
-			return rows.length;
+			this.#q.dropLog.run(doc, last);
+			return n;
 		})();
 		if (folded > 0) this.#db.pragma('incremental_vacuum');
 		return folded;

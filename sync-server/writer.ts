@@ -19,6 +19,8 @@ export interface WriterHooks {
 	sealing?(docs: Iterable<string>): void;
 	/** Called right after a commit, with every document that commit changed and what it wrote. */
 	committed(docs: Set<string>, writes: PendingWrite[]): void;
+	/** The loaded room's whole state, for compaction (`DocStore.compact`); undefined if not loaded. */
+	currentState?(doc: string): (() => Uint8Array) | undefined;
 }
 
 const RETRY_MS = 1000;
@@ -143,7 +145,7 @@ export class Writer {
 		const failed = (e: unknown) => log.error('compaction failed', { doc, error: errorText(e) });
 		try {
 			const done = settle(this.storage.logLength(doc), (n) =>
-				n > this.compactAfter ? settle(this.storage.compact(doc), (rows) => log.info('compacted', { doc, rows })) : undefined
+				n > this.compactAfter ? settle(this.storage.compact(doc, this.hooks.currentState?.(doc)), (rows) => log.info('compacted', { doc, rows })) : undefined
 			);
 			if (done instanceof Promise) done.catch(failed);
 		} catch (e) {
