@@ -66,7 +66,18 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 	BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 	BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE INDEX IF NOT EXISTS pairing_codes_user ON pairing_codes (user_id);
 `;
+/**
+ * The `users` table is storage.ts's (made before this store opens); an account is found by its
+ * id and listed by community through these expression indexes: the same expressions below.
+ */
+const USER_INDEXES = `
+CREATE INDEX IF NOT EXISTS users_id ON users (json_extract(claims, '$.id'));
+CREATE INDEX IF NOT EXISTS users_community ON users (json_extract(claims, '$.communityId'));
+`;
+/** joins a table's `user_id` to the accounts of community `?` */
+const IN_COMMUNITY = "JOIN users u ON json_extract(u.claims, '$.id') = t.user_id WHERE json_extract(u.claims, '$.communityId') = ?";
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 
@@ -113,6 +124,17 @@ const toAccount = (r: UserRow): AccountRow => ({
 	demo: r.demo === 1
 });
 
+/** Session rows (in the order given) per user. */
+export function groupSessions(rows: SessionRow[]): Map<string, DeviceSession[]> {
+	const out = new Map<string, DeviceSession[]>();
+	for (const r of rows) {
+		const list = out.get(r.user_id);
+		if (list) list.push(toSession(r));
+		else out.set(r.user_id, [toSession(r)]);
+	}
+	return out;
+}
+
 /** A password hash that verifyPassword never accepts: the account signs in by pairing only. */
 export const NO_PASSWORD = '!';
 
@@ -127,6 +149,7 @@ export class AccountsStore implements AccountsBackend {
 		this.#db.pragma('synchronous = FULL');
 		this.#db.pragma('busy_timeout = 5000');
 		this.#db.exec(SCHEMA);
+		this.#db.exec(USER_INDEXES);
 		// Files made before the grace columns existed.
 		const cols = new Set(this.#db.prepare<[], { name: string }>('PRAGMA table_info(device_sessions)').all().map((c) => c.name));
 		if (!cols.has('prev_hash')) this.#db.exec('ALTER TABLE device_sessions ADD COLUMN prev_hash TEXT; ALTER TABLE device_sessions ADD COLUMN rotated_at INTEGER;');
@@ -140,7 +163,7 @@ export class AccountsStore implements AccountsBackend {
 				 ON CONFLICT(user_id) DO UPDATE SET token_version = token_version + 1, disabled = excluded.disabled`
 			),
 			session: db.prepare<[string], SessionRow>('SELECT * FROM device_sessions WHERE sid = ?'),
-			sessionsOf: db.prepare<[string], SessionRow>('SELECT * FROM device_sessions WHERE user_id = ? ORDER BY created_at DESC'),
+			sessionsOf: db.prepare<[string], SessionRow>('SELECT * FROM device_sessions WHERE user_id = ? ORDER BY created_at DESC, sid'),
 			putSession: db.prepare(
 				'INSERT INTO device_sessions (sid, user_id, device, refresh_hash, expires_at, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)'
 			),
@@ -166,6 +189,17 @@ export class AccountsStore implements AccountsBackend {
 			),
 			users: db.prepare<[], UserRow>('SELECT username, password_hash, claims, demo FROM users ORDER BY username'),
 			user: db.prepare<[string], UserRow>('SELECT username, password_hash, claims, demo FROM users WHERE username = ?'),
+			byId: db.prepare<[string], UserRow>(
+				"SELECT username, password_hash, claims, demo FROM users WHERE json_extract(claims, '$.id') = ? ORDER BY username LIMIT 1"
+			),
+			usersIn: db.prepare<[string], UserRow>(
+				"SELECT username, password_hash, claims, demo FROM users WHERE json_extract(claims, '$.communityId') = ? ORDER BY username"
+			),
+			disabledIn: db.prepare<[string], { user_id: string }>(`SELECT t.user_id FROM account_state t ${IN_COMMUNITY} AND t.disabled = 1`),
+			pairingsIn: db.prepare<[string, number], { user_id: string; expires_at: number }>(
+				`SELECT t.user_id, MAX(t.expires_at) AS expires_at FROM pairing_codes t ${IN_COMMUNITY} AND t.used_at IS NULL AND t.expires_at > ? GROUP BY t.user_id`
+			),
+			sessionsIn: db.prepare<[string], SessionRow>(`SELECT t.* FROM device_sessions t ${IN_COMMUNITY} ORDER BY t.created_at DESC, t.sid`),
 			insertUser: db.prepare('INSERT INTO users (username, password_hash, claims, demo, created_at) VALUES (?, ?, ?, 0, ?)'),
 			addUser: db.prepare(
 				'INSERT INTO users (username, password_hash, claims, demo, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(username) DO NOTHING'
@@ -336,7 +370,24 @@ export class AccountsStore implements AccountsBackend {
 	}
 
 	byId(userId: string): AccountRow | undefined {
-		return this.accounts().find((a) => a.claims.id === userId);
+		const r = this.#q.byId.get(userId);
+		return r && toAccount(r);
+	}
+
+	accountsOf(communityId: string): AccountRow[] {
+		return this.#q.usersIn.all(communityId).map(toAccount);
+	}
+
+	disabledIn(communityId: string): Set<string> {
+		return new Set(this.#q.disabledIn.all(communityId).map((r) => r.user_id));
+	}
+
+	pairingsIn(communityId: string): Map<string, number> {
+		return new Map(this.#q.pairingsIn.all(communityId, Date.now()).map((r) => [r.user_id, r.expires_at]));
+	}
+
+	sessionsIn(communityId: string): Map<string, DeviceSession[]> {
+		return groupSessions(this.#q.sessionsIn.all(communityId));
 	}
 
 	byUsername(username: string): AccountRow | undefined {

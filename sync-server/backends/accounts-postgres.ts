@@ -13,7 +13,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { UserClaims } from '../../src/lib/model/catalogue';
-import { NO_PASSWORD, newPairingCode, normaliseCode, sha256, toSession, type SessionRow } from '../accounts-store';
+import { NO_PASSWORD, groupSessions, newPairingCode, normaliseCode, sha256, toSession, type SessionRow } from '../accounts-store';
 import { errorText, log } from '../log';
 import {
 	hasPassword,
@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS dq_users (
 	demo          BOOLEAN NOT NULL DEFAULT false,
 	created_at    BIGINT NOT NULL
 );
+-- the office's list: one community's accounts (claims is JSON text; jsonb's input is immutable)
+CREATE INDEX IF NOT EXISTS dq_users_community ON dq_users ((claims::jsonb ->> 'communityId'));
 CREATE TABLE IF NOT EXISTS dq_account_state (
 	user_id       TEXT PRIMARY KEY,
 	token_version INTEGER NOT NULL DEFAULT 0,
@@ -62,6 +64,7 @@ CREATE TABLE IF NOT EXISTS dq_pairing_codes (
 	created_by TEXT   NOT NULL,
 	used_at    BIGINT
 );
+CREATE INDEX IF NOT EXISTS dq_pairing_codes_user ON dq_pairing_codes (user_id);
 CREATE TABLE IF NOT EXISTS dq_audit (
 	id           BIGSERIAL PRIMARY KEY,
 	community_id TEXT   NOT NULL,
@@ -105,7 +108,7 @@ CREATE TABLE IF NOT EXISTS dq_relay_key (
 CREATE TABLE IF NOT EXISTS dq_legacy_events (hash TEXT PRIMARY KEY);
 `;
 /** pg_advisory_lock key while creating the accounts schema (backends/postgres.ts uses …01, services/lease.ts …02) */
-const SCHEMA_LOCK = 0x64710003;
+export const SCHEMA_LOCK = 0x64710003;
 
 /** BIGINT (oid 20) as a number: every one here is a millisecond time or a row id, far below 2^53. */
 const types = {
@@ -117,8 +120,10 @@ type UserRow = { username: string; password_hash: string; claims: string; demo: 
 const toStored = (r: UserRow): StoredUser => ({ username: r.username, passwordHash: r.password_hash, claims: JSON.parse(r.claims) as UserClaims, demo: r.demo });
 const toAccount = (r: UserRow): AccountRow => ({ username: r.username, passwordSet: hasPassword(r.password_hash), claims: JSON.parse(r.claims) as UserClaims, demo: r.demo });
 /** a device's `at` (any finite number) as a BIGINT */
-const clampTime = (t: number) => Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.round(t)));
+export const clampTime = (t: number) => Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.round(t)));
 const USER_COLS = 'username, password_hash, claims, demo';
+/** joins a table's `user_id` to the accounts of community $1 (dq_users_community) */
+const IN_COMMUNITY = "JOIN dq_users u ON u.user_id = t.user_id WHERE (u.claims::jsonb ->> 'communityId') = $1";
 
 export class PostgresAccounts implements AccountsBackend {
 	readonly kind = 'postgres';
@@ -263,7 +268,7 @@ export class PostgresAccounts implements AccountsBackend {
 	}
 
 	async sessionsOf(userId: string): Promise<DeviceSession[]> {
-		const { rows } = await this.pool.query<SessionRow>('SELECT * FROM dq_device_sessions WHERE user_id = $1 ORDER BY created_at DESC', [userId]);
+		const { rows } = await this.pool.query<SessionRow>('SELECT * FROM dq_device_sessions WHERE user_id = $1 ORDER BY created_at DESC, sid', [userId]);
 		return rows.map(toSession);
 	}
 
@@ -346,6 +351,29 @@ export class PostgresAccounts implements AccountsBackend {
 	async byId(userId: string): Promise<AccountRow | undefined> {
 		const r = await this.#one<UserRow>(`SELECT ${USER_COLS} FROM dq_users WHERE user_id = $1`, [userId]);
 		return r && toAccount(r);
+	}
+
+	async accountsOf(communityId: string): Promise<AccountRow[]> {
+		const { rows } = await this.pool.query<UserRow>(`SELECT ${USER_COLS} FROM dq_users WHERE (claims::jsonb ->> 'communityId') = $1 ORDER BY username`, [communityId]);
+		return rows.map(toAccount);
+	}
+
+	async disabledIn(communityId: string): Promise<Set<string>> {
+		const { rows } = await this.pool.query<{ user_id: string }>(`SELECT t.user_id FROM dq_account_state t ${IN_COMMUNITY} AND t.disabled`, [communityId]);
+		return new Set(rows.map((r) => r.user_id));
+	}
+
+	async pairingsIn(communityId: string): Promise<Map<string, number>> {
+		const { rows } = await this.pool.query<{ user_id: string; expires_at: number }>(
+			`SELECT t.user_id, MAX(t.expires_at) AS expires_at FROM dq_pairing_codes t ${IN_COMMUNITY} AND t.used_at IS NULL AND t.expires_at > $2 GROUP BY t.user_id`,
+			[communityId, Date.now()]
+		);
+		return new Map(rows.map((r) => [r.user_id, r.expires_at]));
+	}
+
+	async sessionsIn(communityId: string): Promise<Map<string, DeviceSession[]>> {
+		const { rows } = await this.pool.query<SessionRow>(`SELECT t.* FROM dq_device_sessions t ${IN_COMMUNITY} ORDER BY t.created_at DESC, t.sid`, [communityId]);
+		return groupSessions(rows);
 	}
 
 	async insertAccount(claims: UserClaims): Promise<boolean> {

@@ -79,6 +79,16 @@ export interface AccountsBackend {
 	/** The sessions revoked now. */
 	revokeAllSessions(userId: string): MaybePromise<RevokedSession[]>;
 
+	// ---- one community's accounts at once (the office's list: a fixed number of queries) -------
+	/** The accounts of one community, by username. */
+	accountsOf(communityId: string): MaybePromise<AccountRow[]>;
+	/** The user ids of the community's revoked accounts. */
+	disabledIn(communityId: string): MaybePromise<Set<string>>;
+	/** Per account of the community with an unused pairing code still good: the latest expiry (as `pendingPairing`). */
+	pairingsIn(communityId: string): MaybePromise<Map<string, number>>;
+	/** Per account of the community: its device sessions, newest first (as `sessionsOf`). */
+	sessionsIn(communityId: string): MaybePromise<Map<string, DeviceSession[]>>;
+
 	// ---- pairing codes -------------------------------------------------------------------------
 	newPairing(userId: string, createdBy: string, ttlMs: number): MaybePromise<{ code: string; expiresAt: number }>;
 	usePairing(code: string): MaybePromise<string | undefined>;
