@@ -4,14 +4,19 @@
  *   npm run user -- add <username> --role <role> --community <id> --name <name>
  *                       [--grids g1,g2] [--buildings b1] [--department d] [--council yes]   (password read from stdin)
  *   npm run user -- list
+ *   npm run user -- import-sqlite [--dry-run]     (with DATABASE_URL)
  *
  * Works on DATA_DIR (default ./data) while the relay is stopped or running (SQLite WAL); with
  * DATABASE_URL on the accounts every instance shares (PostgreSQL, docs/operations.md).
+ * `import-sqlite` copies DATA_DIR/relay.sqlite into an empty PostgreSQL by hand, as the first
+ * start with DATABASE_URL does (backends/import-sqlite.ts); `--dry-run` copies and rolls back.
  */
 import { randomUUID } from 'node:crypto';
 import { ROLES, type Role, type UserClaims } from '../src/lib/model/catalogue';
 import { hashPassword } from './auth';
 import { PostgresAccounts } from './backends/accounts-postgres';
+import { importSqlite } from './backends/import-sqlite';
+import { PostgresDocs } from './backends/postgres';
 import { Storage } from './storage';
 
 function fail(message: string): never {
@@ -40,8 +45,49 @@ async function readStdin(): Promise<string> {
 
 const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
 
+/** `import-sqlite [--dry-run]`: relay.sqlite into the empty PostgreSQL of DATABASE_URL, and what was copied. */
+async function importCommand(args: string[]): Promise<void> {
+	const url = process.env.DATABASE_URL;
+	if (!url) fail('import-sqlite needs DATABASE_URL: the PostgreSQL to copy DATA_DIR/relay.sqlite into');
+	const unknown = args.find((a) => a !== '--dry-run');
+	if (unknown) fail(`unexpected argument ${unknown}`);
+	// The schemas, as a relay's start makes them.
+	const docs = await PostgresDocs.open(url, 1);
+	const accounts = await PostgresAccounts.open(url, 1);
+	try {
+		const r = await importSqlite(process.env.DATA_DIR ?? 'data', accounts.pool, docs, { dryRun: args.includes('--dry-run') });
+		if (r.outcome === 'nothing') return console.log(`${r.file} holds no documents and no accounts: nothing to import`);
+		if (r.outcome === 'not-empty') {
+			fail(`PostgreSQL holds data already: nothing imported (${r.file} holds ${r.missing.documents} documents and ${r.missing.users} users it does not have)`);
+		}
+		const n = r.counts;
+		const rows: Array<[string, string | number, string?]> = [
+			['documents', n.documents, `${n.logRows} log rows merged into their snapshots`],
+			['users', n.users],
+			['account states', n.accountStates, 'token versions, revocations'],
+			['device sessions', n.sessions, 'their refresh tokens stay good'],
+			['pairing codes', n.pairingCodes, 'unused and not expired'],
+			['audit entries', n.audit, 'ids and times kept'],
+			['device keys', n.deviceKeys],
+			['legacy events', n.legacyEvents],
+			['relay key', n.relayKey ? 'yes' : 'no', n.relayKey ? 'signatures stay valid' : 'none in the file: the first start makes one'],
+			['JWT secret', n.jwtSecret ? 'yes' : 'no', n.jwtSecret ? 'from DATA_DIR/jwt-secret: tokens stay valid' : 'no DATA_DIR/jwt-secret']
+		];
+		console.log(
+			r.outcome === 'dry-run'
+				? `dry run: ${r.file} would be imported (copied and rolled back, nothing written):`
+				: `imported ${r.file} into PostgreSQL in ${r.ms} ms:`
+		);
+		for (const [what, v, note] of rows) console.log(`  ${what.padEnd(16)}${String(v).padStart(8)}${note ? `  ${note}` : ''}`);
+	} finally {
+		await accounts.close();
+		await docs.close();
+	}
+}
+
 async function main(): Promise<void> {
 	const [command, ...rest] = process.argv.slice(2);
+	if (command === 'import-sqlite') return importCommand(rest);
 	const storage = process.env.DATABASE_URL ? await PostgresAccounts.open(process.env.DATABASE_URL, 1) : new Storage(process.env.DATA_DIR ?? 'data');
 	try {
 		if (command === 'list') {
@@ -50,7 +96,7 @@ async function main(): Promise<void> {
 			}
 			return;
 		}
-		if (command !== 'add') fail('usage: user add <username> --role <role> --community <id> --name <name> | user list');
+		if (command !== 'add') fail('usage: user add <username> --role <role> --community <id> --name <name> | user list | user import-sqlite [--dry-run]');
 		const [username, ...more] = rest;
 		if (!username || !/^[A-Za-z0-9_.-]{2,40}$/.test(username)) fail('username: 2–40 letters, digits, _ . -');
 		const f = flags(more);
