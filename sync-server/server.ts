@@ -28,6 +28,7 @@ import { Storage } from './storage';
 import { PostgresDocs } from './backends/postgres';
 import { RedisFanout } from './pubsub/redis';
 import { PostgresAccounts } from './backends/accounts-postgres';
+import { importAtStart } from './backends/import-sqlite';
 
 export interface Relay {
 	readonly url: string;
@@ -52,6 +53,8 @@ export async function startRelay(config: Config): Promise<Relay> {
 	if (pgDocs) storage.useDocStore(pgDocs);
 	// …and the accounts, the JWT secret and the signing keys, one for every instance.
 	const pgAccounts = config.databaseUrl ? await PostgresAccounts.open(config.databaseUrl) : undefined;
+	// Moving onto PostgreSQL: relay.sqlite's documents and accounts come along once, into an empty database.
+	if (pgAccounts && pgDocs) await importAtStart(config.dataDir, pgAccounts.pool, pgDocs);
 	const key = pgAccounts ? await pgAccounts.jwtSecret(config.jwtSecret) : loadOrCreateSecret(config.dataDir, config.jwtSecret);
 	const tokens = new Tokens(key, config.tokenTtlSeconds);
 	const keys = await startSigning(storage, pgAccounts && pgDocs && { accounts: pgAccounts, docs: pgDocs });
