@@ -404,7 +404,8 @@ async function coldSync(results) {
  */
 async function startBackends() {
 	const { build } = await import('esbuild');
-	const outfile = path.join(tmpRoot, 'services.mjs');
+	// inside the repository, so that its packages (pg, better-sqlite3…) resolve from node_modules
+	const outfile = path.join(ROOT, 'dist/bench/services.mjs');
 	await build({ entryPoints: [path.join(ROOT, 'tests/relay/services.ts')], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' });
 	const { Postgres, Redis, servicesMissing } = await import(outfile);
 	const missing = servicesMissing();

@@ -94,7 +94,7 @@ describe('restarts', () => {
 		expect(served).toBeGreaterThan(0);
 		// seeding ran once: a second start did not add anything
 		expect(relay.output.match(/demo data seeded/g)?.length).toBe(1);
-	});
+	}, 120_000); // two relay starts with demo seeding: 13–17 s each on a busy 2-core machine
 
 	it('[R17] clients connected across a restart reconnect, and edits made while it was down arrive', async () => {
 		const relay = await startRelay();

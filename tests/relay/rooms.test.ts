@@ -39,8 +39,8 @@ beforeEach(() => {
 	storage = new Storage(dir);
 	rooms = new Rooms(storage, 200);
 });
-afterEach(() => {
-	rooms.writer.flush();
+afterEach(async () => {
+	await rooms.writer.flush();
 	storage.close();
 	fs.rmSync(dir, { recursive: true, force: true });
 	vi.restoreAllMocks();
@@ -54,6 +54,12 @@ function updateOf(edit: (d: Y.Doc) => void, base?: Uint8Array): Uint8Array {
 	return Y.encodeStateAsUpdate(d, sv);
 }
 
+/** The group commit runs at setImmediate and resolves after its fsync (off the event loop). */
+const committed = async () => {
+	await new Promise((r) => setImmediate(r));
+	await rooms.writer.flush();
+};
+
 const stored = (): Y.Doc => {
 	const d = new Y.Doc();
 	const u = storage.loadDoc(NAME);
@@ -62,13 +68,13 @@ const stored = (): Y.Doc => {
 };
 
 describe('rooms', () => {
-	it('[R9] when Yjs throws while integrating an update, nothing of it is stored or forwarded and the document is rebuilt', () => {
+	it('[R9] when Yjs throws while integrating an update, nothing of it is stored or forwarded and the document is rebuilt', async () => {
 		const a = new StubPeer();
 		const b = new StubPeer();
 		const room = rooms.join(NAME, a);
 		rooms.join(NAME, b);
 		room.apply(updateOf((d) => d.getMap('m').set('ok', 1)), a);
-		rooms.writer.flush();
+		await rooms.writer.flush();
 		const forwardedBefore = b.messages.length;
 		// an observer that throws makes Y.applyUpdate throw after the structs were integrated
 		const poisoned = room.doc;
@@ -87,11 +93,11 @@ describe('rooms', () => {
 		expect(rooms.writer.hasPending(NAME)).toBe(false);
 		expect(room.doc).not.toBe(poisoned);
 		expect(room.doc.getMap('m').toJSON()).toEqual({ ok: 1 });
-		rooms.writer.flush();
+		await rooms.writer.flush();
 		expect(stored().getMap('m').toJSON()).toEqual({ ok: 1 });
 		// the rebuilt document takes further updates
 		room.apply(updateOf((d) => d.getMap('m').set('later', 2)), a);
-		rooms.writer.flush();
+		await rooms.writer.flush();
 		expect(stored().getMap('m').toJSON()).toEqual({ ok: 1, later: 2 });
 		expect(b.messages.length).toBe(forwardedBefore + 1);
 	});
@@ -103,7 +109,7 @@ describe('rooms', () => {
 		expect(rooms.writer.hasPending(NAME)).toBe(true);
 		expect(c.confirmations()).toEqual([]); // nothing before the commit
 		expect(storage.loadDoc(NAME)).toBeNull();
-		await new Promise((r) => setImmediate(r));
+		await committed();
 		expect(rooms.writer.commits).toBe(1);
 		expect(storage.logLength(NAME)).toBe(1);
 		expect(c.confirmations()).toHaveLength(1);
@@ -117,17 +123,20 @@ describe('rooms', () => {
 		const room = rooms.join(NAME, writer);
 		rooms.join(NAME, reader);
 		room.apply(updateOf((d) => d.getMap('m').set('k', 1)), writer);
-		await new Promise((r) => setImmediate(r));
+		await committed();
 		expect(writer.confirmations()).toHaveLength(1);
 		expect(reader.confirmations()).toEqual([]);
 	});
 
-	it('[R18] the last peer leaving commits pending writes, compacts, and drops the room', () => {
+	it('[R18] the last peer leaving commits pending writes, compacts, and drops the room', async () => {
 		const a = new StubPeer();
 		const room = rooms.join(NAME, a);
 		room.apply(updateOf((d) => d.getText('t').insert(0, 'pending at leave')), a);
 		expect(rooms.writer.hasPending(NAME)).toBe(true);
 		rooms.leave(room, a);
+		// the room stays until its writes are on disk, then compacts and goes
+		expect(rooms.loaded).toBe(1);
+		await rooms.writer.flush();
 		expect(rooms.loaded).toBe(0);
 		expect(rooms.writer.hasPending(NAME)).toBe(false);
 		expect(storage.logLength(NAME)).toBe(0);
@@ -193,6 +202,8 @@ describe('connection', () => {
 		expect(storage.loadDoc(NAME)).toBeNull();
 		await new Promise((r) => setImmediate(r));
 		expect(storage.loadDoc(NAME)).not.toBeNull();
+		expect(ws.confirmations()).toHaveLength(1); // written, not yet fsynced: still nothing said
+		await rooms.writer.flush();
 		const last = ws.confirmations().at(-1)!;
 		expect(last.acked).toBe(1);
 		expect(last.stateVector.get(doc.clientID)).toBe(3);

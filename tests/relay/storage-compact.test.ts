@@ -50,10 +50,10 @@ const contentOf = (update: Uint8Array | null) => {
 };
 
 describe('compaction', () => {
-	it('[R16] with the room\'s state: the snapshot is that state, every row is folded, later rows stay', () => {
+	it('[R16] with the room\'s state: the snapshot is that state, every row is folded, later rows stay', async () => {
 		const s = open();
 		const w = writerOf();
-		for (let i = 0; i < 30; i++) s.appendUpdates([{ doc: 'd', update: w.next() }]);
+		for (let i = 0; i < 30; i++) await s.appendUpdates([{ doc: 'd', update: w.next() }]);
 		let calls = 0;
 		const state = Y.encodeStateAsUpdate(w.doc);
 		expect(
@@ -65,7 +65,7 @@ describe('compaction', () => {
 		expect(calls).toBe(1);
 		expect(s.logLength('d')).toBe(0);
 		expect(Buffer.from(s.loadDoc('d')!).equals(Buffer.from(state))).toBe(true);
-		s.appendUpdates([{ doc: 'd', update: w.next() }]);
+		await s.appendUpdates([{ doc: 'd', update: w.next() }]);
 		expect(s.logLength('d')).toBe(1);
 		expect(contentOf(s.loadDoc('d'))).toEqual(w.doc.getMap('m').toJSON());
 		// nothing in the log: nothing to do, and the state is not even encoded
@@ -73,9 +73,9 @@ describe('compaction', () => {
 		s.close();
 	});
 
-	it('[R16] property: any interleaving of appends and compactions (from the room or merged) keeps every update', () => {
-		fc.assert(
-			fc.property(
+	it('[R16] property: any interleaving of appends and compactions (from the room or merged) keeps every update', async () => {
+		await fc.assert(
+			fc.asyncProperty(
 				fc.array(
 					fc.oneof(
 						fc.record({ op: fc.constant('append' as const), doc: fc.integer({ min: 0, max: 2 }), n: fc.integer({ min: 1, max: 4 }) }),
@@ -83,14 +83,14 @@ describe('compaction', () => {
 					),
 					{ minLength: 1, maxLength: 40 }
 				),
-				(ops) => {
+				async (ops) => {
 					const s = open();
 					const writers = [writerOf(), writerOf(), writerOf()];
 					for (const o of ops) {
 						const w = writers[o.doc];
 						if (o.op === 'append') {
 							// one group commit of n updates, as the writer merges them
-							s.appendUpdates([{ doc: `d${o.doc}`, update: Y.mergeUpdates(Array.from({ length: o.n }, () => w.next())) }]);
+							await s.appendUpdates([{ doc: `d${o.doc}`, update: Y.mergeUpdates(Array.from({ length: o.n }, () => w.next())) }]);
 						} else {
 							s.compact(`d${o.doc}`, o.fromRoom ? () => Y.encodeStateAsUpdate(w.doc) : undefined);
 							expect(s.logLength(`d${o.doc}`)).toBe(0);
@@ -102,5 +102,19 @@ describe('compaction', () => {
 			),
 			{ numRuns: 60 }
 		);
+	});
+
+	it('[R15] closed while a commit\'s fsync is under way: the fsync still completes, the commit is whole on reopening', async () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dq-compact-'));
+		dirs.push(dir);
+		const s = new Storage(dir);
+		const w = writerOf();
+		const commits = Array.from({ length: 5 }, () => s.appendUpdates([{ doc: 'd', update: w.next() }]));
+		s.close();
+		await Promise.all(commits); // no EBADF: the descriptor waited for them
+		const again = new Storage(dir);
+		expect(again.logLength('d')).toBe(5);
+		expect(contentOf(again.loadDoc('d'))).toEqual(w.doc.getMap('m').toJSON());
+		again.close();
 	});
 });
