@@ -153,7 +153,8 @@ export async function startRelay(config: Config): Promise<Relay> {
 		if (config.bench && req.url === '/bench/heap') return sendBenchHeap(res);
 		if (!federation.handle(req, res)) handler(req, res);
 	});
-	const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes });
+	// no compression: RelaySocket.send writes shared frames past ws's sender (socket.ts)
+	const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes, perMessageDeflate: false });
 	/** the TCP socket under each relay websocket (how many bytes it has read, for the keep-alive) */
 	const transport = new WeakMap<RelaySocket, net.Socket>();
 

@@ -4,6 +4,7 @@
  * rooms when it closes, and logs its open and close lines. `Connection` (`/sync/<docName>`, one
  * document) and `MuxConnection` (`/mux`, many) say what a frame means.
  */
+import type net from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import type { UserClaims } from '../src/lib/model/catalogue';
 import { errorText, log, type Fields } from './log';
@@ -12,6 +13,48 @@ import { TokenBucket } from './ratelimit';
 import type { Rooms } from './rooms';
 
 let nextId = 1;
+
+/** Messages up to this size go out as one shared frame (below); larger ones through `ws` without a copy. */
+const SHARED_FRAME_MAX = 64 * 1024;
+
+/**
+ * What `RelaySocket.send` reads of `ws` beyond its public API: the TCP socket, and the sender's
+ * state (0: idle; it queues frames only while compressing, which this server never does, or
+ * while reading a Blob, which it never sends).
+ */
+interface WsInternals {
+	_socket?: net.Socket | null;
+	_sender?: { _state: number } | null;
+}
+
+let lastMessage: Uint8Array | undefined;
+let lastFrame: Buffer | undefined;
+
+/**
+ * `message` as one unmasked, final, binary websocket frame (RFC 6455 §5.2). A room sends one
+ * message to all its peers in one loop, and server frames are not masked, so the frame made for
+ * the first peer serves them all: one buffer and one write per socket, where `ws` makes a
+ * header, corks, writes twice and uncorks for each (fan-out to 500 peers: docs/benchmarks.md).
+ */
+export function binaryFrame(message: Uint8Array): Buffer {
+	if (message === lastMessage && lastFrame) return lastFrame;
+	const n = message.byteLength;
+	const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
+	const frame = Buffer.allocUnsafe(head + n);
+	frame[0] = 0x82; // FIN, opcode 2 (binary)
+	if (n < 126) frame[1] = n;
+	else if (n < 65536) {
+		frame[1] = 126;
+		frame.writeUInt16BE(n, 2);
+	} else {
+		frame[1] = 127;
+		frame.writeBigUInt64BE(BigInt(n), 2);
+	}
+	frame.set(message, head);
+	lastMessage = message;
+	lastFrame = frame;
+	return frame;
+}
 
 /** Close reasons are limited to 123 bytes by RFC 6455. */
 const reasonText = (s: string) => {
@@ -80,8 +123,15 @@ export abstract class RelaySocket {
 	}
 
 	send(message: Uint8Array): void {
-		if (this.ws.readyState !== this.ws.OPEN) return;
-		this.ws.send(message, (err) => {
+		const ws = this.ws;
+		if (ws.readyState !== ws.OPEN) return;
+		const { _socket: tcp, _sender: sender } = ws as unknown as WsInternals;
+		if (message.byteLength <= SHARED_FRAME_MAX && tcp && sender?._state === 0) {
+			// A failed write errors the TCP socket, and ws then closes the websocket (its 'close').
+			tcp.write(binaryFrame(message));
+			return;
+		}
+		ws.send(message, (err) => {
 			if (err) this.close(1011, 'send failed');
 		});
 	}
