@@ -92,6 +92,7 @@ export async function startRelay(config: Config): Promise<Relay> {
 			open311Jurisdiction: config.open311Jurisdiction
 		},
 		seededReporters: seeded?.reporters,
+		keys,
 		// several instances: one runs the outbox services at a time (services/lease.ts)
 		lease: config.databaseUrl ? new PostgresLease(config.databaseUrl) : undefined
 	});

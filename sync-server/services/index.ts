@@ -34,6 +34,7 @@ import { Open311 } from './open311';
 import { loadOrCreateIntakeSecret, ServiceStore, type ReporterLink } from './store';
 import { Territory } from './territory';
 import { VolunteerIntake } from './volunteer';
+import { RelayVerifier, type RingSource } from '../signing/verifier';
 import type { WatchedRooms } from './watch';
 import { soleInstance, type Lease } from './lease';
 
@@ -62,6 +63,8 @@ export function startServices(opts: {
 	seededReporters?: ReporterLink[];
 	/** which instance runs the outbox services; default: this one (one relay) */
 	lease?: Lease;
+	/** the key ring the volunteer service judges events' signatures by */
+	keys: RingSource;
 }): Services {
 	const { rooms, storage, tokens, config } = opts;
 	const lease = opts.lease ?? soleInstance;
@@ -79,7 +82,7 @@ export function startServices(opts: {
 	const councilDocs = new ServiceDocs(rooms, 'council');
 	const council = new CouncilIntake({ docs: councilDocs, store });
 	const volunteerDocs = new ServiceDocs(rooms, 'volunteer');
-	const volunteer = new VolunteerIntake({ docs: volunteerDocs, store, storage });
+	const volunteer = new VolunteerIntake({ docs: volunteerDocs, store, storage, verifier: new RelayVerifier(opts.keys) });
 	const unwatch = [rooms.watch(territory), rooms.watch(cases), rooms.watch(intake), rooms.watch(council), rooms.watch(volunteer)];
 	if (opts.seededReporters?.length) intake.registerSeeded(opts.seededReporters);
 	const workers = [intake.worker, council.worker, volunteer.worker];

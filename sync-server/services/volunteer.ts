@@ -14,14 +14,22 @@
  *   device scanned it (the event's `at`); the copy carries the code's key and minute.
  * Each outbox event is marked in the desk's `marks` map: `taken`, or `refused` with the reason.
  * The desk's `me` map gets `requesterId`, so the device knows its own requests and ratings.
+ *
+ * The state it judges by (the site keys) is the volunteer document folded with the relay's
+ * verdicts on its events' signatures (signing/verifier.ts), as the app folds it: an event written
+ * into the document by someone who should not (a stolen office session, a tampered copy from
+ * federation) does not count. A code made with a site key only forged events publish is refused
+ * as `forgedKey`.
  */
 import type * as Y from 'yjs';
 import { docName, parseDocName, type ParsedDocName } from '../../src/lib/model/catalogue';
 import { appendEvent, eventsOf, type DomainEvent } from '../../src/lib/model/events';
 import { isHlc, parseHlc } from '../../src/lib/model/hlc';
 import { initMeta } from '../../src/lib/model/schema';
-import { verifyCode, VolunteerFolder, type VolunteerState } from '../../src/lib/model/volunteer';
+import { parseCode, verifyCode, VolunteerFolder, type VolunteerState } from '../../src/lib/model/volunteer';
+import { log } from '../log';
 import type { Room } from '../rooms';
+import type { RelayVerifier } from '../signing/verifier';
 import type { ServiceDocs } from './docs';
 import type { ServiceStore } from './store';
 import type { RoomWatcher } from './watch';
@@ -56,13 +64,15 @@ const MAX_AHEAD_MS = 5 * 60_000;
 
 /**
  * The volunteer-document copy of one desk entry, or why it is refused. `state` supplies the
- * site keys for check-in codes.
+ * site keys for check-in codes (authentic events only); `forgedKey` tells whether a key id not
+ * among them is one that forged events publish.
  */
 export async function deskCopy(
 	x: unknown,
 	who: { userId: string; pseudonym: string; communityId: string },
 	state: Pick<VolunteerState, 'keys'>,
-	now: number
+	now: number,
+	forgedKey?: (keyId: string) => boolean
 ): Promise<{ event: DomainEvent } | { refused: string }> {
 	if (!isObj(x) || typeof x.id !== 'string' || !ID.test(x.id)) return { refused: 'badEvent' };
 	const rule = typeof x.type === 'string' ? ALLOWED[x.type] : undefined;
@@ -75,7 +85,10 @@ export async function deskCopy(
 	if (x.type === 'checkIn' || x.type === 'checkOut') {
 		if (typeof d.code !== 'string') return { refused: 'noCode' };
 		const r = await verifyCode(d.code, { keys: state.keys, communityId: who.communityId, shiftId: x.subject, nowMs: parseHlc(x.at).wallMs });
-		if (!r.ok) return { refused: r.problem };
+		if (!r.ok) {
+			const keyId = r.problem === 'unknownKey' ? parseCode(d.code)?.keyId : undefined;
+			return { refused: keyId !== undefined && forgedKey?.(keyId) ? 'forgedKey' : r.problem };
+		}
 		Object.assign(data, { code: d.code, keyId: r.keyId, minute: r.minute });
 	}
 	const actor = rule.pseudonym ? who.pseudonym : who.userId;
@@ -86,13 +99,17 @@ export class VolunteerIntake implements RoomWatcher {
 	readonly #docs: ServiceDocs;
 	readonly #store: ServiceStore;
 	readonly worker: DocWorker<true>;
-	/** one incremental fold per volunteer document (community) */
+	readonly #verifier: RelayVerifier;
+	/** one incremental fold per volunteer document (community), of the events judged ok */
 	#folders = new Map<string, VolunteerFolder>();
+	/** forged events last logged per community */
+	#forgedLogged = new Map<string, number>();
 	readonly stats = { taken: 0, refused: 0 };
 
-	constructor(deps: { docs: ServiceDocs; store: ServiceStore; storage?: Pick<Storage, 'listDocNames'> }) {
+	constructor(deps: { docs: ServiceDocs; store: ServiceStore; verifier: RelayVerifier; storage?: Pick<Storage, 'listDocNames'> }) {
 		this.#docs = deps.docs;
 		this.#store = deps.store;
+		this.#verifier = deps.verifier;
 		this.#storage = deps.storage;
 		this.worker = new DocWorker<true>({ what: 'volunteer intake', docs: deps.docs, take: (name) => this.#take(name), merge: () => true });
 	}
@@ -152,16 +169,26 @@ export class VolunteerIntake implements RoomWatcher {
 			const vol = await this.#docs.open(docName.volunteer(p.communityId));
 			try {
 				const events = eventsOf(vol.doc).toArray() as DomainEvent[];
+				const { verdict, changed } = await this.#verifier.judge(p.communityId, events);
 				let folder = this.#folders.get(p.communityId);
-				if (!folder) this.#folders.set(p.communityId, (folder = new VolunteerFolder()));
-				const state = folder.update(events);
+				if (!folder) this.#folders.set(p.communityId, (folder = new VolunteerFolder({ authentic: verdict })));
+				folder.update(events);
+				// a new ring (a late key, a revocation) changed verdicts on events already folded
+				const state = changed.size ? folder.recheck(changed) : folder.state;
+				if (state.forged.length !== (this.#forgedLogged.get(p.communityId) ?? 0)) {
+					this.#forgedLogged.set(p.communityId, state.forged.length);
+					if (state.forged.length) log.warn('volunteer: forged events in the document, not folded', { community: p.communityId, forged: state.forged.length });
+				}
+				let forgedKeys: Set<string> | undefined;
+				const forgedKey = (keyId: string) =>
+					(forgedKeys ??= new Set(events.filter((e) => e?.type === 'siteKey' && verdict(e) === 'forged').map((e) => e.subject))).has(keyId);
 				const have = new Set(events.map((e) => e?.id));
 				const now = Date.now();
 				const out = new Map<string, DeskMark>();
 				const copies: DomainEvent[] = [];
 				for (const x of pending) {
 					const id = (x as { id: string }).id;
-					const c = await deskCopy(x, who, state, now);
+					const c = await deskCopy(x, who, state, now, forgedKey);
 					if ('refused' in c) out.set(id, { status: 'refused', reason: c.refused });
 					else {
 						if (!have.has(id)) copies.push(c.event);

@@ -60,7 +60,8 @@ function ringEnds(ring: KeyRing | undefined): string {
 		.join(',');
 }
 
-function ringShape(ring: KeyRing): string {
+/** What, in a ring, a verdict depends on (the relay's verifier compares it too). */
+export function ringShape(ring: KeyRing): string {
 	return `${ring.relay.kid}|${ring.legacy.length}|${ring.keys.map((k) => `${k.kid}:${k.userId}:${k.role}:${k.until ?? ''}`).sort().join(',')}`;
 }
 

@@ -67,6 +67,7 @@ export const zh = {
 	'volunteer.reason.otherShift': '这是其他任务的签到码',
 	'volunteer.reason.unknownKey': '尚未同步这台现场设备的信息，请联网后再试',
 	'volunteer.reason.revoked': '这台现场设备已被停用',
+	'volunteer.reason.forgedKey': '签到码无效：这台现场设备的登记不是社区办理的（签名无效）',
 	'volunteer.reason.format': '不是签到码',
 	'volunteer.reason.other': '其他原因（{code}）',
 
@@ -269,6 +270,7 @@ export const en: Record<keyof typeof zh, string> = {
 	'volunteer.reason.otherShift': 'this is another task’s code',
 	'volunteer.reason.unknownKey': 'this site device is not known here yet; try again online',
 	'volunteer.reason.revoked': 'this site device was disabled',
+	'volunteer.reason.forgedKey': 'invalid code: this site device was not registered by the office (its registration is not authentic)',
 	'volunteer.reason.format': 'not a check-in code',
 	'volunteer.reason.other': 'other reason ({code})',
 
