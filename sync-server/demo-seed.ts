@@ -5,7 +5,7 @@
  */
 import * as Y from 'yjs';
 import { parseDocName } from '../src/lib/model/catalogue';
-import { buildDemo, type DemoDoc } from '../src/lib/model/demo';
+import { demoDocsSigned, generateDemo, type DemoDoc } from '../src/lib/model/demo';
 import { hashPassword } from './auth';
 import { log } from './log';
 import type { Storage, StoredUser } from './storage';
@@ -39,18 +39,20 @@ export async function seedDemo(
 ): Promise<{ docs: number; users: number; reporters: SeededReporter[] } | undefined> {
 	if (storage.userCount() > 0) return undefined;
 	const started = Date.now();
-	const demo = buildDemo();
-	// Each account gets its own salt; the hashes run in parallel on libuv's thread pool.
-	const users: StoredUser[] = await Promise.all(
-		demo.users.map(async (u) => ({ username: u.username, passwordHash: await hashPassword(password), claims: u.claims, demo: true }))
+	const data = generateDemo();
+	// Each account gets its own salt; the hashes run on libuv's thread pool, beside the signatures.
+	const hashed: Promise<StoredUser[]> = Promise.all(
+		data.users.map(async (u) => ({ username: u.username, passwordHash: await hashPassword(password), claims: u.claims, demo: true }))
 	);
+	// The demo's events signed in parallel by the relay's key (installed before the seed), then the documents.
+	const [docs, users] = await Promise.all([demoDocsSigned(data), hashed]);
 	const result = storage.transaction(() => {
-		let docs = 0;
-		for (const d of demo.docs) if (storage.seedDoc(d.name, d.update)) docs++;
-		return { docs, users: storage.addUsers(users) };
+		let seeded = 0;
+		for (const d of docs) if (storage.seedDoc(d.name, d.update)) seeded++;
+		return { docs: seeded, users: storage.addUsers(users) };
 	});
 	log.info('demo data seeded', { ...result, ms: Date.now() - started });
-	return { ...result, reporters: demoReporters(demo.docs) };
+	return { ...result, reporters: demoReporters(docs) };
 }
 
 /** The demo accounts as a printable table, or '' when there are none. */

@@ -111,8 +111,11 @@ export function isDomainEvent(x: unknown): x is DomainEvent {
 
 /** What a signature covers: the event without `sig`, with `kid`, as canonical JSON. */
 export function signedText(e: DomainEvent, kid: string): string {
-	const { sig: _sig, ...rest } = e;
-	return `dq-event-1\n${canonicalJson({ ...rest, kid })}`;
+	// canonicalJson({ ...e without sig, kid }) without building that object: every event signed or checked passes here
+	const o = e as unknown as Record<string, unknown>;
+	const keys = Object.keys(o).filter((k) => k !== 'sig');
+	if (!keys.includes('kid')) keys.push('kid');
+	return `dq-event-1\n${objectJson(keys.sort(), (k) => (k === 'kid' ? kid : o[k]))}`;
 }
 
 export interface Signature {
@@ -127,6 +130,11 @@ export interface Signature {
  */
 export interface EventSigner {
 	sign(e: DomainEvent): Signature | Promise<Signature | undefined> | undefined;
+	/**
+	 * Optional: the same signature, made off the calling thread so that many run in parallel (the
+	 * relay's: node:crypto on libuv's threads). `presignEvents` prefers it.
+	 */
+	signAsync?(e: DomainEvent): Promise<Signature | undefined>;
 }
 
 let signer: EventSigner | undefined;
@@ -152,13 +160,36 @@ function storedCopy<D>(event: DomainEvent<D>, s?: Signature): DomainEvent<D> {
 		role: event.role,
 		type: event.type,
 		subject: event.subject,
-		data: structuredCloneJson(event.data),
+		data: frozenJsonCopy(event.data),
 		...(event.prev !== undefined ? { prev: event.prev } : {}),
 		...(s ? { kid: s.kid, sig: s.sig } : {})
 	};
 	// Frozen, because the array hands this very object to every reader of the local document.
-	deepFreeze(stored);
-	return stored;
+	return Object.freeze(stored);
+}
+
+/** `plain` (an unsigned stored copy) with its signature; shares plain's frozen data rather than copying it again. */
+function signedCopy<D>(plain: DomainEvent<D>, s: Signature): DomainEvent<D> {
+	return Object.freeze({ ...plain, kid: s.kid, sig: s.sig });
+}
+
+function pushEvents(doc: Y.Doc, stored: DomainEvent[], origin: unknown): void {
+	if (!doc.isDestroyed) doc.transact(() => eventsOf(doc).push(stored), origin);
+}
+
+/** An event waiting for an asynchronous signature: chained behind earlier ones, so the log keeps the order of the calls. */
+function appendWhenSigned<D>(doc: Y.Doc, plain: DomainEvent<D>, next: Promise<Signature | undefined>, origin: unknown): void {
+	next.catch(() => undefined);
+	const p: Promise<void> = (queue ?? Promise.resolve())
+		.then(() => next)
+		.catch(() => undefined)
+		.then((r) => pushEvents(doc, [(r ? signedCopy(plain, r) : plain) as DomainEvent], origin));
+	queue = p;
+	signing.add(p);
+	void p.finally(() => {
+		signing.delete(p);
+		if (queue === p) queue = undefined;
+	});
 }
 
 /**
@@ -170,43 +201,128 @@ function storedCopy<D>(event: DomainEvent<D>, s?: Signature): DomainEvent<D> {
  * stored event's fields but not yet its signature.
  */
 export function appendEvent<D>(doc: Y.Doc, event: DomainEvent<D>, origin?: unknown): DomainEvent<D> {
-	const problem = eventProblem(event);
-	if (problem) throw new TypeError(`cannot append event ${JSON.stringify(event.id)}: ${problem}`);
-	const push = (e: DomainEvent<D>) => {
-		if (!doc.isDestroyed) doc.transact(() => eventsOf(doc).push([e as DomainEvent]), origin);
-	};
-	const plain = storedCopy(event, event.sig !== undefined ? { kid: event.kid!, sig: event.sig } : undefined);
-	if (plain.sig !== undefined || !signer) {
-		push(plain);
-		return plain;
-	}
-	const mine = signer;
-	let next: Promise<Signature | undefined>;
-	if (!queue) {
-		const r = mine.sign(plain as DomainEvent);
-		if (!(r instanceof Promise)) {
-			push(r ? storedCopy(event, r) : plain);
-			return plain;
-		}
-		next = r;
-	} else next = queue.then(() => mine.sign(plain as DomainEvent));
-	next.catch(() => undefined);
-	// Asynchronous: chained behind earlier appends, so the log keeps the order of the calls.
-	const p: Promise<void> = (queue ?? Promise.resolve())
-		.then(() => next)
-		.catch(() => undefined)
-		.then((r) => push(r ? storedCopy(event, r) : plain));
-	queue = p;
-	signing.add(p);
-	void p.finally(() => {
-		signing.delete(p);
-		if (queue === p) queue = undefined;
-	});
-	return plain;
+	return appendEvents(doc, [event], origin)[0];
 }
 
-function structuredCloneJson<T>(v: T): T {
-	return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+/**
+ * `appendEvent` for each event in turn, with the same stored values, signatures and order, but
+ * what can be stored at once goes into the log in ONE transaction and ONE push: a `Y.Array`
+ * push walks the list to its end, so pushing thousands one at a time (the demo seed) was
+ * quadratic. A malformed event (or a signer that throws) stops it there, as with one call per
+ * event: the events before it are appended, then it throws.
+ */
+export function appendEvents<D>(doc: Y.Doc, events: readonly DomainEvent<D>[], origin?: unknown): DomainEvent<D>[] {
+	const out: DomainEvent<D>[] = [];
+	const now: DomainEvent[] = [];
+	try {
+		for (const event of events) {
+			const plain = checkedCopy(event);
+			out.push(plain);
+			if (plain.sig !== undefined || !signer) {
+				now.push(plain as DomainEvent);
+				continue;
+			}
+			const mine = signer;
+			if (queue) {
+				appendWhenSigned(doc, plain, queue.then(() => mine.sign(plain as DomainEvent)), origin);
+				continue;
+			}
+			const r = mine.sign(plain as DomainEvent);
+			if (r instanceof Promise) appendWhenSigned(doc, plain, r, origin);
+			else now.push((r ? signedCopy(plain, r) : plain) as DomainEvent);
+		}
+	} finally {
+		// Appended one by one, these would all be in the log before any asynchronous one lands.
+		if (now.length) pushEvents(doc, now, origin);
+	}
+	return out;
+}
+
+/** The stored copy of a well-formed event, with the signature it carries; throws on a malformed one. */
+function checkedCopy<D>(event: DomainEvent<D>): DomainEvent<D> {
+	if (presigned.has(event)) return event;
+	const problem = eventProblem(event);
+	if (problem) throw new TypeError(`cannot append event ${JSON.stringify(event.id)}: ${problem}`);
+	return storedCopy(event, event.sig !== undefined ? { kid: event.kid!, sig: event.sig } : undefined);
+}
+
+/** What `presignEvents` returned: frozen stored copies, well-formed, that `appendEvents` stores as they are. */
+const presigned = new WeakSet<object>();
+
+/**
+ * The events as `appendEvents` would store them, signed now by the installed signer, many at
+ * once: `inFlight` signatures at a time through `signAsync` where the signer has it (the relay's
+ * run in parallel), else `sign`. Appending them later stores them as they are. An event the
+ * signer declines, or every event when there is no signer, stays unsigned (and is offered to the
+ * signer again when appended). Throws on a malformed event, rejects when the signer fails.
+ */
+export async function presignEvents<D>(events: readonly DomainEvent<D>[], inFlight = 64): Promise<DomainEvent<D>[]> {
+	const out = events.map(checkedCopy);
+	const mine = signer;
+	let next = mine ? 0 : out.length;
+	const worker = async () => {
+		while (next < out.length) {
+			const i = next++;
+			const plain = out[i];
+			if (plain.sig !== undefined) continue;
+			try {
+				const r = await (mine!.signAsync ? mine!.signAsync(plain as DomainEvent) : mine!.sign(plain as DomainEvent));
+				if (r) out[i] = signedCopy(plain, r);
+			} catch (err) {
+				next = out.length; // the others stop too
+				throw err;
+			}
+		}
+	};
+	await Promise.all(Array.from({ length: Math.max(1, Math.min(inFlight, out.length)) }, worker));
+	// a signature of the wrong form is left for appendEvents to refuse, as with an event that came signed
+	for (const e of out) if (e.sig === undefined || (isKey(e.kid) && SIG.test(e.sig))) presigned.add(e);
+	return out;
+}
+
+/** What the one-pass copy below does not handle itself. */
+const EXOTIC = Symbol('exotic');
+
+/**
+ * `JSON.parse(JSON.stringify(v))`, deep-frozen. Plain JSON (what a valid event holds) is copied
+ * and frozen in one pass, several times faster; anything else (undefined, NaN, a hole, a Date,
+ * a class instance…) goes through JSON itself, so the result is always exactly JSON's.
+ */
+function frozenJsonCopy<T>(v: T): T {
+	if (v === undefined) return v;
+	const fast = plainCopy(v);
+	if (fast !== EXOTIC) return fast as T;
+	const copy = JSON.parse(JSON.stringify(v)) as T;
+	deepFreeze(copy);
+	return copy;
+}
+
+function plainCopy(v: unknown, depth = 0): unknown {
+	if (depth > 64) return EXOTIC; // too deep for an event, or a cycle: JSON decides (and throws on a cycle)
+	if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+	if (typeof v === 'number') return Number.isFinite(v) ? (v === 0 ? 0 : v) : EXOTIC; // -0 becomes 0, as in JSON
+	if (typeof v !== 'object' || typeof (v as { toJSON?: unknown }).toJSON === 'function') return EXOTIC;
+	if (Array.isArray(v)) {
+		const out: unknown[] = [];
+		for (let i = 0; i < v.length; i++) {
+			if (!(i in v)) return EXOTIC;
+			const x = plainCopy(v[i], depth + 1);
+			if (x === EXOTIC) return EXOTIC;
+			out.push(x);
+		}
+		return Object.freeze(out);
+	}
+	const proto = Object.getPrototypeOf(v);
+	if (proto !== Object.prototype && proto !== null) return EXOTIC;
+	const out: Record<string, unknown> = {};
+	for (const k of Object.keys(v)) {
+		const x = plainCopy((v as Record<string, unknown>)[k], depth + 1);
+		if (x === EXOTIC) return EXOTIC;
+		// an own "__proto__" key stays a key, as JSON.parse makes it
+		if (k === '__proto__') Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
+		else out[k] = x;
+	}
+	return Object.freeze(out);
 }
 
 function deepFreeze(v: unknown): void {
@@ -231,11 +347,30 @@ export function newEvent<D>(clock: Clock, fields: Omit<DomainEvent<D>, 'id' | 'a
 /** JSON with object keys sorted: equal values give equal strings. */
 export function canonicalJson(v: unknown): string {
 	if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-	if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-	const keys = Object.keys(v as object)
-		.filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-		.sort();
-	return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+	if (Array.isArray(v)) {
+		// built by concatenation rather than map/join (signing and checking run it on every event);
+		// a hole gives '' as join did
+		let s = '[';
+		for (let i = 0; i < v.length; i++) {
+			if (i > 0) s += ',';
+			if (i in v) s += canonicalJson(v[i]);
+		}
+		return s + ']';
+	}
+	const o = v as Record<string, unknown>;
+	return objectJson(Object.keys(o).sort(), (k) => o[k]);
+}
+
+/** `{"k":value,…}` for the (sorted) keys whose value is not undefined. */
+function objectJson(sortedKeys: readonly string[], value: (k: string) => unknown): string {
+	let s = '{';
+	for (const k of sortedKeys) {
+		const x = value(k);
+		if (x === undefined) continue;
+		if (s.length > 1) s += ',';
+		s += JSON.stringify(k) + ':' + canonicalJson(x);
+	}
+	return s + '}';
 }
 
 /** The replay order: (at, id), then the content itself, so even a forged twin has a fixed place. */
