@@ -151,7 +151,13 @@ test('draw a grid on the map: corners tapped on the canvas, saved, still there a
 	await page.getByTestId('new-grid-name').fill('测试网格');
 	await page.getByTestId('draw-grid').click();
 	const box = (await canvas.boundingBox())!;
-	const at = (fx: number, fy: number) => page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+	// a person taps a corner, sees it appear, taps the next (four taps in one burst lost one on a
+	// busy machine, 27 Nov: the count read 3)
+	let corners = 0;
+	const at = async (fx: number, fy: number) => {
+		await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+		await expect(page.getByTestId('edit-vertex')).toHaveCount(++corners);
+	};
 	await at(0.3, 0.3);
 	await at(0.7, 0.32);
 	await expect(page.getByTestId('edit-save')).toBeDisabled(); // two corners enclose nothing
