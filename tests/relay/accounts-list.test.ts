@@ -8,17 +8,14 @@
  */
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserClaims } from '../../src/lib/model/catalogue';
 import type { Account } from '../../src/lib/model/accounts/types';
 import { communityAccounts } from '../../sync-server/accounts';
-import { AccountsStore, NO_PASSWORD } from '../../sync-server/accounts-store';
+import { NO_PASSWORD } from '../../sync-server/accounts-store';
 import { PostgresAccounts } from '../../sync-server/backends/accounts-postgres';
 import type { AccountsBackend } from '../../sync-server/backends/accounts-types';
-import { Storage } from '../../sync-server/storage';
+import { sqliteAccounts } from './accounts-fixture';
 import { Postgres, servicesMissing } from './services';
 
 /** The answer as the route built it before: every account of every community, then three queries per account. */
@@ -131,14 +128,7 @@ function listingProperties(open: () => AccountsBackend, numRuns: number) {
 }
 
 describe('the office list on SQLite (accounts-store.ts)', () => {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accounts-list-'));
-	const storage = new Storage(dir);
-	const store = new AccountsStore(storage.file);
-	afterAll(() => {
-		store.close();
-		storage.close();
-		fs.rmSync(dir, { recursive: true, force: true });
-	});
+	const { storage, store } = sqliteAccounts('accounts-list-');
 
 	listingProperties(() => store, 60);
 

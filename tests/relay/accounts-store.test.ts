@@ -4,22 +4,12 @@
  * the new state a change returns, the sessions a revocation names, users through the store)
  * answers what the file holds.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { AccountsStore, NO_PASSWORD } from '../../sync-server/accounts-store';
-import { Storage } from '../../sync-server/storage';
+import { describe, expect, it } from 'vitest';
+import { NO_PASSWORD } from '../../sync-server/accounts-store';
+import { sqliteAccounts } from './accounts-fixture';
 import type { UserClaims } from '../../src/lib/model/catalogue';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accounts-store-'));
-const storage = new Storage(dir);
-const store = new AccountsStore(storage.file);
-afterAll(() => {
-	store.close();
-	storage.close();
-	fs.rmSync(dir, { recursive: true, force: true });
-});
+const { storage, store } = sqliteAccounts('accounts-store-');
 
 const claims = (id: string): UserClaims => ({ id, username: `user-${id}`, name: '张三', role: 'resident', communityId: 'c1' });
 
